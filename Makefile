@@ -1,0 +1,44 @@
+# SKM Kiosk. `make run` serves the demo; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 5000
+# Plain-HTTP demo on localhost/LAN: session cookies without the Secure flag.
+# Behind HTTPS, run with SECURE_COOKIES=true.
+SECURE_COOKIES ?= false
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skm_test
+
+.PHONY: install run test test-sqlite test-postgres bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/flask --app wsgi skm init-db
+	$(BIN)/flask --app wsgi skm seed-demo --if-empty
+	SKM_SECURE_COOKIES=$(SECURE_COOKIES) $(BIN)/gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) wsgi:app
+
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q
+
+# Under CI=true the PostgreSQL run is part of the suite and nothing skips.
+ifeq ($(CI),true)
+test: test-sqlite test-postgres
+else
+test: test-sqlite
+endif
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts

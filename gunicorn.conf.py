@@ -1,0 +1,9 @@
+# Production server settings for `make run` (gunicorn: a well-kept pre-fork WSGI server).
+import multiprocessing
+
+workers = max(2, multiprocessing.cpu_count())
+threads = 4
+worker_class = "gthread"
+timeout = 120  # large PDF reports
+accesslog = "-"
+forwarded_allow_ips = "127.0.0.1"

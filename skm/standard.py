@@ -1,0 +1,21 @@
+"""The nine standard elements of the regulation's sample questionnaire."""
+STANDARD_ELEMENTS = (
+    ("U1", "Persyaratan", "Bagaimana pendapat Saudara tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
+     ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    ("U2", "Sistem, mekanisme, dan prosedur", "Bagaimana pemahaman Saudara tentang kemudahan prosedur pelayanan di unit ini?",
+     ("Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah")),
+    ("U3", "Waktu penyelesaian", "Bagaimana pendapat Saudara tentang kecepatan waktu dalam memberikan pelayanan?",
+     ("Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat")),
+    ("U4", "Biaya/tarif", "Bagaimana pendapat Saudara tentang kewajaran biaya/tarif dalam pelayanan?",
+     ("Sangat mahal", "Cukup mahal", "Murah", "Gratis")),
+    ("U5", "Produk spesifikasi jenis pelayanan", "Bagaimana pendapat Saudara tentang kesesuaian produk pelayanan antara yang tercantum dalam standar pelayanan dengan hasil yang diberikan?",
+     ("Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai")),
+    ("U6", "Kompetensi pelaksana", "Bagaimana pendapat Saudara tentang kompetensi/kemampuan petugas dalam pelayanan?",
+     ("Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten")),
+    ("U7", "Perilaku pelaksana", "Bagaimana pendapat Saudara tentang perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
+     ("Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah")),
+    ("U8", "Sarana dan prasarana", "Bagaimana pendapat Saudara tentang kualitas sarana dan prasarana?",
+     ("Buruk", "Cukup", "Baik", "Sangat baik")),
+    ("U9", "Penanganan pengaduan, saran dan masukan", "Bagaimana pendapat Saudara tentang penanganan pengaduan pengguna layanan?",
+     ("Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik")),
+)

@@ -1,0 +1,127 @@
+"""Fixtures: a fresh database per test, on SQLite or (DATABASE_URL) PostgreSQL."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from skm import create_app
+from skm.extensions import db as _db
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("DATABASE_URL", "")
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+_pg_schema_ready = False
+
+
+def _fresh_postgres(app):
+    global _pg_schema_ready
+    with app.app_context():
+        if not _pg_schema_ready:
+            _db.drop_all()
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            _db.create_all()
+            _pg_schema_ready = True
+        else:
+            names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+            with _db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "UPLOAD_FOLDER": str(instance / "uploads"),
+        "SECURE_COOKIES": False,
+    }
+    if PG_URL:
+        config["SQLALCHEMY_DATABASE_URI"] = PG_URL
+    else:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'test.sqlite3'}"
+    os.environ["SKM_INSTANCE_PATH"] = str(instance)
+    app = create_app(config)
+    if PG_URL:
+        _fresh_postgres(app)
+    else:
+        with app.app_context():
+            _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def no_csrf(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP in a thread, for the browser."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail("chromium is required under CI=true")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    return ARTIFACTS
