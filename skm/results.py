@@ -198,6 +198,16 @@ def profile_breakdowns(session: Session, scope: Scope, unit: Unit,
     }
 
 
+def questionnaire_versions(session: Session, scope: Scope) -> list[int]:
+    """Which questionnaire versions the scope's responses answered."""
+    return sorted(session.scalars(
+        select(Questionnaire.version)
+        .join(Response, Response.questionnaire_id == Questionnaire.id)
+        .where(*_response_filter(scope))
+        .distinct()
+    ).all())
+
+
 def period_population(session: Session, period: Period, unit_id: int) -> Optional[int]:
     row = session.scalar(
         select(PeriodUnit).where(PeriodUnit.period_id == period.id, PeriodUnit.unit_id == unit_id)
