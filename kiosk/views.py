@@ -8,7 +8,7 @@ import os
 from flask import (abort, current_app, make_response, redirect, render_template, request, send_from_directory,
                    session, url_for)
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skm import devices as D
 from skm import kiosk_flow as F
@@ -98,12 +98,17 @@ def _thanks(device: Device, token: str):
 
 @bp.route("/")
 def index():
-    device = _device()
+    device = _device(touch=False)
     if device is None:
         return _unpaired(None if request.cookies.get(COOKIE) is None else
                          "Izin tablet ini sudah dicabut. Minta kode pemasangan baru kepada admin.")
-    db.session.commit()  # last_seen
-    return _welcome(device)
+    response = _welcome(device)
+    try:  # note that the tablet is alive (its welcome screen refreshes every few minutes)
+        D.device_for_credential(db.session, request.cookies.get(COOKIE))
+        db.session.commit()
+    except OperationalError:  # SQLite busy: the next request will note it
+        db.session.rollback()
+    return response
 
 
 @bp.route("/pair/<code>")
@@ -154,8 +159,9 @@ def start():
     except DomainError as exc:
         db.session.rollback()
         return _welcome(device, str(exc))
-    db.session.commit()
-    return _step(device, survey, F.first_step(survey))
+    response = _step(device, survey, F.first_step(survey))
+    db.session.commit()  # after rendering: one write transaction per request
+    return response
 
 
 @bp.route("/s/<token>/<step>", methods=["GET", "POST"])
@@ -177,10 +183,11 @@ def step(token, step):
         db.session.rollback()
         survey = F.open_survey(db.session, device, token)
         return _step(device, survey, exc.step, message=exc.message)
-    db.session.commit()
     if following is None:
         following = "saran"
-    return _step(device, survey, following, show_other=(following == step == "occupation"))
+    response = _step(device, survey, following, show_other=(following == step == "occupation"))
+    db.session.commit()
+    return response
 
 
 @bp.route("/s/<token>/<step>/back", methods=["POST"])
@@ -195,9 +202,11 @@ def back(token, step):
     previous = F.previous_step(survey, step)
     if previous is None:
         F.abandon_survey(db.session, survey)
-        db.session.commit()
-        return _welcome(device)
-    return _step(device, survey, previous)
+        response = _welcome(device)
+    else:
+        response = _step(device, survey, previous)
+    db.session.commit()
+    return response
 
 
 @bp.route("/s/<token>/send", methods=["POST"])
@@ -210,7 +219,9 @@ def send(token):
         F.submit_survey(db.session, device, token, request.form.to_dict(),
                         max_per_window=config.get("KIOSK_DEVICE_MAX_PER_WINDOW", F.DEVICE_MAX_PER_WINDOW),
                         window_seconds=config.get("KIOSK_DEVICE_WINDOW_SECONDS", F.DEVICE_WINDOW_SECONDS))
+        response = _thanks(device, token)  # sent only if the commit below succeeds
         db.session.commit()
+        return response
     except IntegrityError:
         # A twin request stored this token first: acknowledge the stored response.
         db.session.rollback()
@@ -233,10 +244,11 @@ def abandon(token):
         return _unpaired()
     try:
         F.abandon_survey(db.session, F.find_survey(db.session, device, token))
-        db.session.commit()
     except F.StaleSurvey:
-        db.session.rollback()
-    return _welcome(device)
+        pass
+    response = _welcome(device)
+    db.session.commit()
+    return response
 
 
 # --- staff controls --------------------------------------------------------------
@@ -265,12 +277,14 @@ def staff_pin():
     except DomainError as exc:
         db.session.rollback()
         return _staff_panel(device, str(exc))
-    db.session.commit()
     if not ok:
-        return _staff_panel(device, "PIN salah.")
-    session["kiosk_staff_device"] = device.id
-    session["kiosk_staff_until"] = (utcnow() + dt.timedelta(minutes=STAFF_MINUTES)).timestamp()
-    return _staff_panel(device, menu=True)
+        response = _staff_panel(device, "PIN salah.")
+    else:
+        session["kiosk_staff_device"] = device.id
+        session["kiosk_staff_until"] = (utcnow() + dt.timedelta(minutes=STAFF_MINUTES)).timestamp()
+        response = _staff_panel(device, menu=True)
+    db.session.commit()
+    return response
 
 
 @bp.route("/staff/<action>", methods=["POST"])
@@ -297,9 +311,10 @@ def staff_action(action):
     except DomainError as exc:
         db.session.rollback()
         return _staff_panel(device, str(exc), menu=True)
-    db.session.commit()
     session.pop("kiosk_staff_until", None)
-    return _welcome(device)
+    response = _welcome(device)
+    db.session.commit()
+    return response
 
 
 @bp.errorhandler(CSRFError)

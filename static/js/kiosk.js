@@ -151,7 +151,7 @@
     }
     if (s.dataset.kind === "welcome" || s.dataset.kind === "paused") {
       // A kiosk left for hours keeps a fresh CSRF token and the current IKM.
-      refreshTimer = setTimeout(goHome, 15 * 60 * 1000);
+      refreshTimer = setTimeout(goHome, 5 * 60 * 1000);
       closeStaff();
     }
     var focus = s.querySelector("#age-input");
