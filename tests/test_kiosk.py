@@ -376,6 +376,7 @@ def test_no_history_or_cache_for_the_next_visitor(app, db):
     html = page.get_data(as_text=True)
     assert '"historyEnabled": false' in html and '"historyCacheSize": 0' in html
     assert "hx-push-url" not in html and "<script>" not in html and "onclick" not in html
+    assert "/static/js/htmx-2.0.8.min.js" in html  # the pinned htmx major version
     assert page.headers["Cache-Control"] == "no-store"
     tablet.start()
     assert tablet.last.headers["Cache-Control"] == "no-store" and "hx-push-url" not in tablet.html

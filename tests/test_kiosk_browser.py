@@ -84,6 +84,10 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     page.get_by_role("button", name="Pasangkan").click()
     page.get_by_role("button", name="Sentuh untuk memulai").wait_for()
     assert "Mutu" in page.content()
+    style = page.evaluate("""() => { const s = getComputedStyle(document.body);
+        return [s.touchAction, s.userSelect || s.webkitUserSelect, s.overscrollBehaviorY]; }""")
+    assert style == ["manipulation", "none", "none"]
+    assert page.evaluate("htmx.version").startswith("2.")
     shoot(page, shots, "02-welcome")
 
     # Start; service; profile.
