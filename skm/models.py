@@ -297,3 +297,6 @@ class Device(db.Model):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     unit: Mapped[Unit] = relationship()
     service: Mapped[Optional[Service]] = relationship()
+
+
+from .models_kiosk import KioskPinAttempt, KioskSurvey  # noqa: E402,F401  (kiosk tables)
