@@ -292,3 +292,12 @@ class Device(db.Model):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     unit: Mapped[Unit] = relationship()
     service: Mapped[Optional[Service]] = relationship()
+
+
+from .models_followup import (  # noqa: E402,F401  (follow-up plans, issue 6)
+    FollowUpAction,
+    FollowUpHistory,
+    FollowUpPhoto,
+    FollowUpPlan,
+    FollowUpPriority,
+)
