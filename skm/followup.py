@@ -84,6 +84,14 @@ def unit_today(unit: Unit, now: Optional[dt.datetime] = None) -> dt.date:
     return now.astimezone(ZoneInfo(TIMEZONES.get(unit.timezone, "Asia/Jakarta"))).date()
 
 
+def unit_datetime(unit: Unit, utc: Optional[dt.datetime]) -> Optional[dt.datetime]:
+    """A stored UTC time (naive) as wall-clock time in the unit's time zone."""
+    if utc is None:
+        return None
+    zone = ZoneInfo(TIMEZONES.get(unit.timezone, "Asia/Jakarta"))
+    return utc.replace(tzinfo=dt.timezone.utc).astimezone(zone).replace(tzinfo=None)
+
+
 def quarter_end(year: int, q: int) -> dt.date:
     return dt.date(year, 12, 31) if q == 4 else dt.date(year, 3 * q + 1, 1) - dt.timedelta(days=1)
 
@@ -421,21 +429,28 @@ def record_realization(session: Session, action: FollowUpAction, user: Optional[
     old_when = when_label(action)
     changes = [
         ("status", STATUS_LABELS[action.status], STATUS_LABELS[status], "status", status),
-        ("realization", action.realization, realization, "realization", realization),
         ("obstacles", action.obstacles, obstacles, "obstacles", obstacles),
-        ("pending_reason", action.pending_reason, pending_reason, "pending_reason", pending_reason),
-        ("strategy", action.strategy, strategy, "strategy", strategy),
-        ("target_date", date_id(action.target_date) if action.target_date else "",
-         date_id(target) if target else "", "target_date", target),
-        ("pending_pic", action.pending_pic, pending_pic, "pending_pic", pending_pic),
     ]
+    # Only the fields that belong to the chosen status change; the others keep
+    # what was entered before (an action that goes back to Belum keeps its text).
+    if belum:
+        changes += [
+            ("pending_reason", action.pending_reason, pending_reason, "pending_reason", pending_reason),
+            ("strategy", action.strategy, strategy, "strategy", strategy),
+            ("target_date", date_id(action.target_date) if action.target_date else "",
+             date_id(target) if target else "", "target_date", target),
+            ("pending_pic", action.pending_pic, pending_pic, "pending_pic", pending_pic),
+        ]
+    else:
+        changes.append(("realization", action.realization, realization, "realization", realization))
     for field, old, new, attr, value in changes:
         if (old or "") != (new or ""):
             _log(session, plan, user, field, old or None, new or None, action)
         setattr(action, attr, value)
-    action.done_start, action.done_end = start, end
-    if when_label(action) != old_when:
-        _log(session, plan, user, "done_when", old_when or None, when_label(action) or None, action)
+    if not belum:
+        action.done_start, action.done_end = start, end
+        if when_label(action) != old_when:
+            _log(session, plan, user, "done_when", old_when or None, when_label(action) or None, action)
     action.reported_at = utcnow()
     action.reported_by_id = user.id if user else None
     session.flush()

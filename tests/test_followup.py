@@ -169,6 +169,7 @@ def test_status_changes_are_recorded_with_user_and_time(setup):
     assert before <= by_field["status"].at <= utcnow() + dt.timedelta(seconds=5)
     assert by_field["realization"].new_value == "Brosur persyaratan dicetak"
     assert by_field["done_when"].new_value == "10 Januari s.d. 12 Januari 2024"
+    assert "pending_pic" not in by_field and "strategy" not in by_field  # Belum-only fields untouched
     assert action.reported_by_id == manager.id and action.reported_at is not None
 
     # Back to Belum by another user: the reason, strategy, target and PJ are required.
