@@ -81,7 +81,7 @@ def followup_unit(unit_id: int):
 
 def _parse_forum_date():
     raw = _form_date("forum_date")
-    return F._check_date(raw, "Tanggal forum konsultasi publik") if raw else None
+    return F.parse_date(raw, "Tanggal forum konsultasi publik") if raw else None
 
 
 @bp.route("/rtl/unit/<int:unit_id>/period/<int:period_id>/new", methods=["GET", "POST"])
@@ -149,7 +149,8 @@ def followup_plan_edit(plan_id: int):
         selected = set(request.form.getlist("codes"))
         forum_date = request.form.get("forum_date", "")
         try:
-            F.update_plan(db.session, plan, current_user, request.form.getlist("codes"), _parse_forum_date())
+            F.update_plan(db.session, plan, current_user, request.form.getlist("codes"), _parse_forum_date(),
+                          _upload_root())
         except DomainError as exc:
             db.session.rollback()
             error = str(exc)

@@ -250,8 +250,9 @@ def create_plan(session: Session, unit: Unit, period: Period, user: Optional[Use
 
 
 def update_plan(session: Session, plan: FollowUpPlan, user: Optional[User], codes: Sequence[str],
-                forum_date: Optional[dt.date]) -> FollowUpPlan:
-    """Change the set of priorities and the forum date. A removed priority takes its actions with it."""
+                forum_date: Optional[dt.date], upload_root: Optional[str] = None) -> FollowUpPlan:
+    """Change the set of priorities and the forum date. A removed priority takes its
+    actions (and their photo files under upload_root) with it."""
     _require_editable(plan)
     unit = session.get(Unit, plan.unit_id)
     choices = priority_choices(session, unit, plan.period)
@@ -264,11 +265,16 @@ def update_plan(session: Session, plan: FollowUpPlan, user: Optional[User], code
     if not codes:
         raise DomainError("Pilih paling sedikit satu unsur prioritas.")
     wanted = set(codes)
+    dropped_photos = []
     for p in list(plan.priorities):
         if p.element_code not in wanted:
             _log(session, plan, user, "priority", f"{p.element_code} {p.element_name}", None)
+            dropped_photos += [ph for a in p.actions for ph in a.photos]
             plan.priorities.remove(p)
     session.flush()
+    if upload_root:
+        for photo in dropped_photos:
+            _remove_photo_files(upload_root, photo)
     new = [c for c in codes if c not in {p.element_code for p in plan.priorities}]
     if new:
         _add_priorities(session, plan, choices, new, user)
@@ -369,16 +375,17 @@ def delete_action(session: Session, action: FollowUpAction, user: Optional[User]
     plan = action.priority.plan
     _require_editable(plan)
     _log(session, plan, user, "action", f"{action.priority.element_code}: {action.program}", None, action)
-    for photo in list(action.photos):
-        _remove_photo_files(upload_root, photo)
+    photos = list(action.photos)
     action.priority.actions.remove(action)
     session.flush()
+    for photo in photos:
+        _remove_photo_files(upload_root, photo)
 
 
 # --------------------------------------------------------------------------- realization
 
 
-def _check_date(value, label: str, required: bool = False) -> Optional[dt.date]:
+def parse_date(value, label: str, required: bool = False) -> Optional[dt.date]:
     if value in (None, ""):
         if required:
             raise DomainError(f"{label} wajib diisi.")
@@ -412,8 +419,8 @@ def record_realization(session: Session, action: FollowUpAction, user: Optional[
         raise DomainError("Status harus Sudah atau Belum.")
     realization = _clean(realization, "Uraian realisasi", required=status == "sudah")
     obstacles = _clean(obstacles, "Kendala")
-    start = _check_date(done_start, "Tanggal pelaksanaan", required=status == "sudah")
-    end = _check_date(done_end, "Tanggal selesai pelaksanaan")
+    start = parse_date(done_start, "Tanggal pelaksanaan", required=status == "sudah")
+    end = parse_date(done_end, "Tanggal selesai pelaksanaan")
     if start is None and end is not None:
         raise DomainError("Isi tanggal mulai pelaksanaan terlebih dahulu.")
     if start is not None and end is not None and end < start:
@@ -423,7 +430,7 @@ def record_realization(session: Session, action: FollowUpAction, user: Optional[
     belum = status == "belum"
     pending_reason = _clean(pending_reason, "Alasan belum dilaksanakan", required=belum)
     strategy = _clean(strategy, "Strategi penyelesaian", required=belum)
-    target = _check_date(target_date, "Target waktu penyelesaian", required=belum)
+    target = parse_date(target_date, "Target waktu penyelesaian", required=belum)
     pending_pic = _clean(pending_pic, "Penanggung jawab penyelesaian", MAX_SHORT, required=belum)
 
     old_when = when_label(action)
@@ -663,6 +670,8 @@ def add_photo(session: Session, action: FollowUpAction, user: Optional[User], da
               max_bytes: int = DEFAULT_MAX_PHOTO_BYTES) -> FollowUpPhoto:
     """Store a documentation photo under <upload_root>/rtl/<unit_id>/ with a random name."""
     plan = action.priority.plan
+    if not plan.final:
+        raise DomainError("Foto dokumentasi dapat diunggah setelah RTL ditandai final.")
     check_upload_name(filename)
     caption = _clean(caption, "Keterangan foto", MAX_CAPTION)
     encoded = encode_photo(data, max_bytes)

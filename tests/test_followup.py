@@ -380,3 +380,43 @@ def test_followup_report_data_shape(final_action, tmp_path):
     assert [a["pending_reason"] for a in data["not_done"]] == ["Anggaran", ""]
     assert data["not_done"][0]["strategy"] == "Usul APBD-P" and data["not_done"][0]["overdue"]
     assert F.followup_report_data(s, plan)["actions"][0]["photos"][0]["path"] is None
+
+
+def test_photos_wait_for_a_final_plan(setup, tmp_path):
+    s, unit, period, manager = setup
+    plan, actions = plan_with_actions(s, unit, period, manager)
+    with pytest.raises(DomainError, match="final"):
+        F.add_photo(s, actions[0], manager, image_bytes(), "a.jpg", "", str(tmp_path))
+
+
+def test_deleting_an_action_keeps_its_history_and_removes_its_photo_files(final_action, tmp_path):
+    s, unit, manager, action = final_action
+    plan = action.priority.plan
+    root = str(tmp_path)
+    photo = F.add_photo(s, action, manager, image_bytes(), "a.jpg", "Dok", root)
+    path = F.photo_path(root, photo)
+    F.reopen_plan(s, plan, manager)
+    # Dropping U2 from the priorities removes its action and the photo files.
+    F.update_plan(s, plan, manager, ["U5", "U7"], None, upload_root=root)
+    s.commit()
+    assert not os.path.exists(path) and s.query(FollowUpPhoto).count() == 0
+    F.delete_action(s, plan.priorities[0].actions[0], manager, root)
+    s.commit()
+    assert [p.element_code for p in plan.priorities] == ["U5", "U7"] and len(plan.actions) == 1
+    fields = [(h.field, h.old_value, h.new_value) for h in s.scalars(
+        select(FollowUpHistory).where(FollowUpHistory.plan_id == plan.id).order_by(FollowUpHistory.id))]
+    assert ("priority", "U2 Sistem, mekanisme, dan prosedur", None) in fields
+    assert ("action", "U5: Program U5", None) in fields
+    assert ("final", "Final", "Draf") in fields
+    assert s.query(FollowUpHistory).filter(FollowUpHistory.field == "photo").count() == 1
+
+
+def test_custom_period_has_no_following_period(db):
+    s = db.session
+    unit = make_unit(s)
+    tie_data(s, unit)
+    from skm.periods import custom
+    period = make_period(s, custom(dt.date(2023, 7, 1), dt.date(2023, 8, 17)))
+    plan = F.create_plan(s, unit, period, None)
+    effect = F.plan_effects(s, plan, dt.date(2024, 1, 1))["U2"]
+    assert effect.before == Fraction(5, 2) and effect.after is None and effect.following_name is None
