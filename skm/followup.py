@@ -40,8 +40,8 @@ MAX_CAPTION = 300
 
 # Photos
 PHOTO_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
-DEFAULT_MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PHOTO_PIXELS = 40_000_000  # refuse before decoding: a small file can expand enormously
+DEFAULT_MAX_PHOTO_BYTES = 10 * 1024 * 1024  # phone photos are 2–8 MB; MAX_CONTENT_LENGTH is 16 MB
+MAX_PHOTO_PIXELS = 30_000_000  # refuse before decoding: a small file can expand enormously
 MAX_PHOTO_EDGE = 2048  # stored photos are scaled down to this longest side
 THUMB_EDGE = 320
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}(_t)?\.(jpg|png)$")
