@@ -300,3 +300,10 @@ class Device(db.Model):
 
 
 from .models_kiosk import KioskPinAttempt, KioskSurvey  # noqa: E402,F401  (kiosk tables)
+from .models_followup import (  # noqa: E402,F401  (follow-up plans, issue 6)
+    FollowUpAction,
+    FollowUpHistory,
+    FollowUpPhoto,
+    FollowUpPlan,
+    FollowUpPriority,
+)
