@@ -164,7 +164,7 @@ def test_status_changes_are_recorded_with_user_and_time(setup):
     rows = s.scalars(select(FollowUpHistory).where(FollowUpHistory.action_id == action.id)
                      .order_by(FollowUpHistory.id)).all()
     by_field = {h.field: h for h in rows}
-    assert by_field["status"].old_value == "Belum" and by_field["status"].new_value == "Sudah"
+    assert by_field["status"].old_value is None and by_field["status"].new_value == "Sudah"  # first report
     assert by_field["status"].user_id == manager.id
     assert before <= by_field["status"].at <= utcnow() + dt.timedelta(seconds=5)
     assert by_field["realization"].new_value == "Brosur persyaratan dicetak"
