@@ -49,6 +49,7 @@ def test_paper_form_typed_with_keystrokes_only(db, live_server, page, artifacts)
     page.wait_for_url(f"{live_server}/admin/")
 
     page.goto(f"{live_server}/admin/entry/{unit_id}")
+    page.wait_for_selector("#entry-form[data-ready]")
     assert _focused(page) == "f-jam"  # ready for the first keystroke
     kb = page.keyboard
     kb.press("Shift+Tab")
@@ -81,6 +82,7 @@ def test_paper_form_typed_with_keystrokes_only(db, live_server, page, artifacts)
     _shot(page, artifacts, "entry-2-filled.png")
     kb.press("Enter")
     page.wait_for_selector("text=Formulir tersimpan")
+    page.wait_for_selector("#entry-form[data-ready]")
     _shot(page, artifacts, "entry-3-saved.png")
     assert "sudah memasukkan 1 formulir" in page.locator("#count-today").inner_text()
     assert page.locator("#f-tanggal").input_value() == "01-08-2023"  # the last date again
@@ -110,12 +112,14 @@ def test_paper_form_typed_with_keystrokes_only(db, live_server, page, artifacts)
     kb.type("3333")
     kb.press("Enter")
     page.wait_for_selector("#form-errors")
+    page.wait_for_selector("#entry-form[data-ready]")
     assert "U5 belum diisi" in page.locator("#err-U5").inner_text()
     assert _focused(page) == "f-U5"
     _shot(page, artifacts, "entry-4-missing-rating.png")
     kb.type("2")
     kb.press("Enter")
     page.wait_for_selector("text=Formulir tersimpan")
+    page.wait_for_selector("#entry-form[data-ready]")
     assert "sudah memasukkan 2 formulir" in page.locator("#count-today").inner_text()
     assert len(db.session.scalars(select(Response)).all()) == 2
     db.session.rollback()
@@ -154,12 +158,14 @@ def test_fifty_forms_in_a_sitting_without_the_mouse(db, live_server, page, artif
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/admin/")
     page.goto(f"{live_server}/admin/entry/{unit_id}")
+    page.wait_for_selector("#entry-form[data-ready]")
     kb = page.keyboard
     kb.press("Shift+Tab")
     kb.type("02-08-2023")
     kb.press("Tab")
     started = time.perf_counter()
     for i in range(50):
+        page.wait_for_selector("#entry-form[data-ready]")  # entry.js has taken over the keys
         expect(page.locator("#f-jam")).to_be_focused()
         kb.type("12"[i % 2])
         kb.type("12"[(i // 2) % 2])  # service by its number, then Tab

@@ -96,6 +96,7 @@
       if (button) button.disabled = true;
     });
 
+    form.setAttribute("data-ready", "1"); // tests wait for this before typing
     var focused = form.querySelector("[autofocus]");
     if (focused) {
       focused.focus();
