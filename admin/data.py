@@ -179,6 +179,13 @@ def data_import_commit(unit_id: int):
     meta = json.loads(meta_path.read_text())
     if meta["unit_id"] != unit.id or meta["user_id"] != current_user.id:
         abort(403)
+    # Claim the preview atomically: of two clicks on "Simpan", only one gets past here.
+    claimed = folder / f"{token}.claimed"
+    try:
+        os.rename(meta_path, claimed)
+    except OSError:
+        return _render_index(unit, ["Pratinjau impor sudah kedaluwarsa atau sudah disimpan. Unggah berkasnya lagi."])
+    meta_path = claimed
     try:
         preview = preview_import(db.session, unit, meta["filename"], data_path.read_bytes(),
                                  create_services=meta["create_services"])

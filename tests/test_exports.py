@@ -298,3 +298,15 @@ def test_export_routes_and_access(db, client):
     assert client.get(f"/admin/data/{unit.id}/ekspor/{period.id}/hasil.xlsx").status_code == 403
     assert client.get(f"/admin/data/{unit.id}").status_code == 403
     assert client.get(f"/admin/data/{unit.id}/templat.xlsx").status_code == 200
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from skm.importer import escape_csv_cell, unescape_csv_cell  # noqa: E402
+
+
+@given(st.text(max_size=30))
+def test_csv_escaping_is_reversible_and_never_starts_a_formula(text):
+    escaped = escape_csv_cell(text)
+    assert unescape_csv_cell(escaped) == text
+    assert not escaped.startswith(("=", "+", "-", "@", "\t", "\r"))
