@@ -310,3 +310,23 @@ def test_csv_escaping_is_reversible_and_never_starts_a_formula(text):
     escaped = escape_csv_cell(text)
     assert unescape_csv_cell(escaped) == text
     assert not escaped.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_cli_export_then_cli_import_round_trip(db, runner, tmp_path):
+    source = make_unit(db.session, "SRC", "Unit Sumber")
+    make_unit(db.session, "DST", "Unit Tujuan")
+    period = make_period(db.session)
+    _populate(db.session, source)
+    db.session.commit()
+    out = tmp_path / "r.csv"
+    result = runner.invoke(args=["skm", "export", "--unit", "SRC", "--period", period.name, "--kind",
+                                 "responden.csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["skm", "import", str(out), "--unit", "DST"])
+    assert result.exit_code == 0, result.output
+    assert "7 responden diimpor ke DST" in result.output
+    again = runner.invoke(args=["skm", "import", str(out), "--unit", "DST"])
+    assert again.exit_code == 1 and "Data yang sama sudah diimpor" in again.output
+    bad = runner.invoke(args=["skm", "export", "--unit", "SRC", "--period", "Tidak Ada", "--kind", "hasil.xlsx",
+                              "--out", str(tmp_path / "x.xlsx")])
+    assert bad.exit_code != 0 and "tidak ditemukan" in bad.output
