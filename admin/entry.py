@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -20,6 +21,7 @@ ENTRY_ROLES = ("admin", "manager", "operator")
 # Session keys: the last date typed (any unit) and the last saved form (for undo).
 DATE_KEY = "entry_date"
 LAST_KEY = "entry_last"
+SEEN_KEY = "entry_seen"  # one-time ids of the last forms saved: a resent form is not stored twice
 
 
 def _unit_or_404(unit_id: int) -> Unit:
@@ -62,6 +64,7 @@ def _render(unit: Unit, values: dict, errors: dict, status: int = 200):
         count_today=forms_today(db.session, unit, current_user.id),
         last=_last_saved(unit),
         undo_minutes=UNDO_MINUTES,
+        form_id=secrets.token_hex(8),
         educations=EDUCATION,
         occupations=OCCUPATION,
         genders=GENDERS,
@@ -83,7 +86,11 @@ def entry_form(unit_id: int):
     unit = _unit_or_404(unit_id)
     if request.method == "GET":
         return _render(unit, {"tanggal": _default_date(unit)}, {})
-    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    form = {k: v for k, v in request.form.items() if k not in ("csrf_token", "form_id")}
+    form_id = request.form.get("form_id", "")[:32]
+    if form_id and form_id in session.get(SEEN_KEY, []):
+        flash("Formulir ini sudah tersimpan; tidak disimpan dua kali.")
+        return redirect(url_for("admin.entry_form", unit_id=unit.id))
     result = parse_entry(db.session, unit, form)
     if not result.ok:
         return _render(unit, form, result.errors)
@@ -95,6 +102,8 @@ def entry_form(unit_id: int):
     db.session.commit()
     session[DATE_KEY] = result.data.survey_date.isoformat()
     session[LAST_KEY] = {"unit": unit.id, "response": response.id}
+    if form_id:
+        session[SEEN_KEY] = (session.get(SEEN_KEY, []) + [form_id])[-20:]
     flash(f"Formulir tersimpan (nomor {response.id}).")
     return redirect(url_for("admin.entry_form", unit_id=unit.id))
 

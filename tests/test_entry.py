@@ -202,3 +202,15 @@ def test_entry_access_control(db, client):
     # No inline script: the page only loads entry.js.
     assert "<script>" not in page and "onclick" not in page and "js/entry.js" in page
     g.pop("_login_user", None)
+
+
+def test_a_resent_form_is_stored_once(db, client):
+    unit, _ = _setup(db)
+    login(client, "op")
+    page = _page(client, unit)
+    form_id = re.search(r'name="form_id" value="([0-9a-f]+)"', page).group(1)
+    data = {**_form(unit), "csrf_token": _token(page), "form_id": form_id}
+    assert client.post(f"/admin/entry/{unit.id}", data=data).status_code == 302
+    assert client.post(f"/admin/entry/{unit.id}", data=data).status_code == 302  # double Enter, browser retry
+    assert _count(db) == 1
+    assert "tidak disimpan dua kali" in _page(client, unit)
