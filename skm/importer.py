@@ -103,7 +103,11 @@ def _read_csv(content: bytes) -> list[list]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-    return [[unescape_csv_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+    try:
+        return [[unescape_csv_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error:
+        # e.g. a quote that is never closed swallows the rest of the file into one huge cell
+        raise ImportRejected(["Berkas CSV rusak: periksa tanda kutip (\") yang tidak ditutup."]) from None
 
 
 def _read_xlsx(content: bytes) -> list[list]:

@@ -169,6 +169,9 @@ MALFORMED = [
       "baris 4, kolom tanggal", "baris 5, kolom tanggal: format tanggal tidak dikenal", "baris 6, kolom tanggal: tanggal wajib diisi"]),
     ("rumus.xlsx", _xlsx([XHEAD, GOOD[:7] + ["=A2+1"] + GOOD[8:]]), "baris 2, kolom saran: berisi rumus"),
     ("angka.xlsx", _xlsx([XHEAD, [45139] + GOOD[1:]]), "tanggal berupa angka"),
+    ("kutip.csv", (HEADER + '\n2023-08-01,,,,,,,"tidak ditutup' + "x" * 200_000 + "\n").encode(),
+     "Berkas CSV rusak"),
+    ("rumus-unsur.xlsx", _xlsx([XHEAD, GOOD[:8] + ["=1+3"] + GOOD[9:]]), "baris 2, kolom U1: berisi rumus"),
     ("kolom-ganda.csv", (HEADER + ",U1\n2023-08-01,,,,,,,,4,4,4,4,4,4,4,4,4,4\n").encode(), "kolom ganda"),
 ]
 
@@ -227,3 +230,24 @@ def test_only_admins_import(db, client):
                     data={"csrf_token": _token(page), "berkas": (io.BytesIO(_rows(3).encode()), "a.csv")})
     assert r.status_code == 403
     assert _count(db) == 0
+
+
+def test_a_failure_half_way_through_the_commit_leaves_nothing(db, admin_client, monkeypatch):
+    """The whole file is one transaction: rows already inserted go when a later part fails."""
+    import skm.importer as importer
+
+    original = importer._insert_rows
+
+    def half_then_fail(session, unit, questionnaire, rows, *args):
+        original(session, unit, questionnaire, rows[: len(rows) // 2], *args)
+        assert session.scalar(select(func.count(Response.id))) == len(rows) // 2
+        raise importer.DomainError("disk penuh (simulasi)")
+
+    monkeypatch.setattr(importer, "_insert_rows", half_then_fail)
+    page = _upload(admin_client, "a.csv", _rows(40).encode()).get_data(as_text=True)
+    r = _commit(admin_client, page)
+    assert r.status_code == 200
+    assert "tidak ada data yang disimpan" in r.get_data(as_text=True)
+    db.session.rollback()
+    assert _count(db) == 0
+    assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
