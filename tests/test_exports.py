@@ -330,3 +330,39 @@ def test_cli_export_then_cli_import_round_trip(db, runner, tmp_path):
     bad = runner.invoke(args=["skm", "export", "--unit", "SRC", "--period", "Tidak Ada", "--kind", "hasil.xlsx",
                               "--out", str(tmp_path / "x.xlsx")])
     assert bad.exit_code != 0 and "tidak ditemukan" in bad.output
+
+
+def test_data_sheet_recomputed_by_an_independent_formula_engine(db, tmp_path):
+    """The `formulas` package (an Excel formula engine, float arithmetic like Excel) computes
+    the same figures as the app. LibreOffice is not installed here; this stands in for it."""
+    formulas = pytest.importorskip("formulas")  # a test dependency in pyproject: never skipped in CI
+    unit = make_unit(db.session)
+    period = make_period(db.session)
+    _populate(db.session, unit)
+    els = [{"code": e.code, "name": e.name, "question": e.question, "labels": e.labels}
+           for e in unit.current_questionnaire.elements]
+    els.append({"code": "U10", "name": "Aplikasi", "question": "?", "labels": ["a", "b", "c", "d"]})
+    new_questionnaire_version(db.session, unit, els)
+    s = period_results(db.session, unit, period).scores
+    path = tmp_path / "d.xlsx"
+    path.write_bytes(exports.data_sheet_xlsx(db.session, unit, period))
+    solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+
+    def cell(ref):
+        return solution[f"'[d.xlsx]PENGOLAHAN DATA'!{ref}"].value[0][0]
+
+    codes = [e.code for e in unit.current_questionnaire.elements]
+    layout = exports.data_sheet_layout(codes, s.respondents)
+    from openpyxl.utils import get_column_letter
+    from skm.scoring import round_half_up
+
+    for i, e in enumerate(s.elements):
+        col = get_column_letter(layout.first_col + codes.index(e.code))
+        assert cell(f"{col}{layout.rows['total']}") == e.total
+        assert cell(f"{col}{layout.rows['count']}") == e.count
+        assert cell(f"{col}{layout.rows['nrr']}") == pytest.approx(float(e.nrr), abs=1e-12)
+        assert cell(f"{col}{layout.rows['weighted']}") == pytest.approx(float(e.weighted_nrr), abs=1e-12)
+    assert cell(layout.ikm_unit_cell) == pytest.approx(float(s.ikm_unit), abs=1e-12)
+    assert cell(layout.ikm_cell) == pytest.approx(float(s.ikm), abs=1e-10)
+    assert float(cell(layout.ikm_rounded_cell)) == float(round_half_up(s.ikm, 2))
+    assert cell(layout.grade_cell) == s.grade
