@@ -164,7 +164,7 @@ def data_import_preview(unit_id: int):
         }))
     return render_template("admin/data/import_preview.html", unit=unit, preview=preview, token=token,
                            duplicate=duplicate, channel=channel, channels=CHANNELS,
-                           max_errors=200)
+                           max_errors=1000)
 
 
 @bp.route("/data/<int:unit_id>/impor/simpan", methods=["POST"])

@@ -231,6 +231,11 @@ def test_data_sheet_of_an_empty_period_has_no_broken_formulas(db):
     values = [c.value for row in wb.active.iter_rows() for c in row if c.value is not None]
     assert "Belum ada responden pada periode ini." in values
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    results = load_workbook(io.BytesIO(exports.results_xlsx(db.session, unit, period)))
+    summary = {r[0].value: r[1].value for r in results["Ringkasan"].iter_rows()}
+    assert summary["Jumlah responden"] == 0 and summary["IKM"] == "belum ada data"
+    raw = exports.raw_responses_csv(db.session, unit, period).decode("utf-8-sig").splitlines()
+    assert len(raw) == 1 and raw[0].startswith("no,tanggal,")
 
 
 def test_import_template_has_headers_and_validation_lists(db):
