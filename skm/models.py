@@ -292,3 +292,6 @@ class Device(db.Model):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     unit: Mapped[Unit] = relationship()
     service: Mapped[Optional[Service]] = relationship()
+
+
+from . import models_admin  # noqa: E402,F401  (admin tables: throttle, period log, alert rules)
