@@ -64,6 +64,8 @@ from .models import utcnow  # noqa: E402
 # After FREE_FAILURES failed logins for a name (or from an address), each further attempt
 # waits BASE_DELAY * 2**(extra failures), capped at MAX_DELAY; a success clears the name.
 FREE_FAILURES = 5
+# An address is shared by a whole office behind NAT: it gets more tries before slowing down.
+IP_FREE_FAILURES = 20
 BASE_DELAY = 15
 MAX_DELAY = 15 * 60
 # A counter older than this is forgotten.
@@ -107,7 +109,7 @@ def record_login_failure(session: Session, keys: Sequence[str], now: Optional[_d
             row.failures = 0
         row.failures = (row.failures or 0) + 1
         row.last_failure_at = now
-        extra = row.failures - FREE_FAILURES
+        extra = row.failures - (IP_FREE_FAILURES if key.startswith("ip:") else FREE_FAILURES)
         if extra >= 0:
             delay = min(MAX_DELAY, BASE_DELAY * 2 ** min(extra, 12))
             row.blocked_until = now + _dt.timedelta(seconds=delay)
