@@ -4,4 +4,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import views  # noqa: E402,F401
-from . import accounts, dashboard, periods, units  # noqa: E402,F401  (issue 4)
+from . import accounts, charts, dashboard, periods, units  # noqa: E402,F401  (issue 4)
