@@ -99,12 +99,22 @@ def login_wait_seconds(session: Session, keys: Sequence[str], now: Optional[_dt.
 def record_login_failure(session: Session, keys: Sequence[str], now: Optional[_dt.datetime] = None) -> None:
     from .models_admin import LoginThrottle
 
+    from sqlalchemy import delete
+    from sqlalchemy.exc import IntegrityError
+
     now = now or utcnow()
+    # Forget stale counters so guessed names do not pile up.
+    session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - _dt.timedelta(days=1)))
     for key in keys:
         row = _throttle_row(session, key)
         if row is None:
-            row = LoginThrottle(key=key, failures=0)
-            session.add(row)
+            try:
+                # Two workers may count the first failure of a key at once: keep the other's row.
+                with session.begin_nested():
+                    session.add(LoginThrottle(key=key, failures=0))
+            except IntegrityError:
+                pass
+            row = _throttle_row(session, key)
         elif row.last_failure_at and now - row.last_failure_at > FAILURE_MEMORY:
             row.failures = 0
         row.failures = (row.failures or 0) + 1

@@ -152,3 +152,11 @@ def test_admin_cannot_lock_themselves_out(db, client, no_csrf):
     assert r.status_code == 200 and "tidak dapat" in r.get_data(as_text=True)
     db.session.expire_all()
     assert admin.role == "admin" and admin.active
+
+
+def test_stale_throttle_rows_are_forgotten(db):
+    old = dt.datetime(2025, 1, 1, 8, 0)
+    record_login_failure(db.session, throttle_keys("lama", "10.0.0.9"), now=old)
+    record_login_failure(db.session, throttle_keys("baru", None), now=old + dt.timedelta(days=2))
+    keys = sorted(db.session.scalars(select(LoginThrottle.key)))
+    assert keys == ["user:baru"]
