@@ -77,8 +77,10 @@ def _selection() -> Selection:
     service_id = _arg_int("service")
     if service_id is not None and unit is not None:
         service = db.session.get(Service, service_id)
-        if service is None or service.unit_id != unit.id:
+        if service is None:
             abort(404)
+        if service.unit_id != unit.id:
+            service = None  # a service of another unit (e.g. after switching units): show all services
     return Selection(units, periods, unit, period, service)
 
 

@@ -53,8 +53,8 @@ def test_manager_reads_ikm_and_opens_trend(app, data, live_server, page, artifac
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/admin/")
     page.click("text=Hasil")
-    page.select_option("#f-period", label="Triwulan III 2023")
-    page.click("form.filters button[type=submit]")
+    with page.expect_navigation():
+        page.select_option("#f-period", label="Triwulan III 2023")  # submits itself (static/js/admin-filters.js)
     page.wait_for_selector("#card-ikm")
     assert "Triwulan III 2023" in page.inner_text("h1")
     assert page.inner_text("#card-ikm").strip() == ikm_text

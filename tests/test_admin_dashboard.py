@@ -116,7 +116,11 @@ def test_service_filter_and_comparison(db, client, setup):
     assert "compare-units" in compare  # admins compare units too
     other_unit = make_unit(db.session, "LAIN", "Unit Lain")
     db.session.commit()
-    assert client.get(f"/admin/results?unit={unit.id}&period={period.id}&service={other_unit.services[0].id}").status_code == 404
+    # another unit's service is ignored: the whole unit is shown, nothing of the other unit leaks
+    whole = score(tallies_from_ratings([(c, c) for c in CODES], rows), len(rows))
+    mixed = client.get(f"/admin/results?unit={unit.id}&period={period.id}&service={other_unit.services[0].id}")
+    assert mixed.status_code == 200 and f'id="card-ikm">{number_id(whole.ikm)}<' in mixed.get_data(as_text=True)
+    assert client.get(f"/admin/results?unit={unit.id}&period={period.id}&service=987654").status_code == 404
 
 
 def test_manager_comparison_has_no_unit_table(db, client, setup):
