@@ -97,10 +97,12 @@ def results():
         return render_template("admin/results/index.html", sel=sel, res=None)
     res = period_results(db.session, sel.unit, sel.period, service_id=sel.service.id if sel.service else None)
     state = period_unit(db.session, sel.period, sel.unit)
-    today_alerts = [a for a in analytics.recent_alerts(db.session, sel.unit, days=1)]
+    today_alerts = analytics.recent_alerts(db.session, sel.unit, days=1)
+    latest, suggestion_total = analytics.suggestions(db.session, sel.scope, limit=5)
     return render_template(
         "admin/results/index.html", sel=sel, res=res, completion=completion_card(sel), grade_table=GRADE_TABLE,
         closed=state is not None and state.closed_at is not None, alerts=today_alerts,
+        latest_suggestions=latest, suggestion_total=suggestion_total,
     )
 
 

@@ -74,4 +74,10 @@ def test_manager_reads_ikm_and_opens_trend(app, data, live_server, page, artifac
     page.click("nav.tabs >> text=Pengolahan data")
     page.wait_for_selector("#sheet")
     page.screenshot(path=os.path.join(out, "sheet.png"))
+    # a tablet in portrait: the dashboard still reads without sideways scrolling
+    page.set_viewport_size({"width": 800, "height": 1280})
+    page.click("nav.tabs >> text=Ringkasan")
+    page.wait_for_selector("#card-ikm")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+    page.screenshot(path=os.path.join(out, "dashboard-tablet.png"))
     assert errors == []

@@ -74,6 +74,8 @@ def test_dashboard_figures_equal_the_scoring_module(db, client, setup):
     assert table[-2][1] == number_id(expected.ikm_unit, 4)
     # population 100 needs 80 respondents (Krejcie–Morgan): 73 is 7 short
     assert 'id="card-sample">kurang 7 responden<' in html
+    # the five newest suggestions, and how many there are
+    assert "Semua 11 saran" in html and "saran nomor 56" in html
     # profile percentages: 73 respondents, genders L,P,P repeating -> 25 L, 48 P
     assert percent_id(25 * 100 / 73) in html and percent_id(48 * 100 / 73) in html
 
