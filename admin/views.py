@@ -39,7 +39,8 @@ def _password_stamp(user) -> str:
 
 @bp.before_app_request
 def _session_expiry():
-    """End a session after idle time, after the absolute lifetime, or after a password change."""
+    """End a session after idle time, after the absolute lifetime, when the account is
+    disabled, or after a password change."""
     if not request.blueprint == "admin" or not current_user.is_authenticated:
         return None
     now = time.time()
@@ -47,7 +48,8 @@ def _session_expiry():
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     seen = session.get("seen_at", 0)
     started = session.get("login_at", 0)
-    if now - seen > idle or now - started > lifetime or session.get("pw") != _password_stamp(current_user):
+    if (now - seen > idle or now - started > lifetime or not current_user.is_active
+            or session.get("pw") != _password_stamp(current_user)):
         logout_user()
         session.clear()
         flash("Sesi Anda telah berakhir. Silakan masuk kembali.")

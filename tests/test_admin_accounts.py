@@ -89,11 +89,13 @@ def test_password_reset_by_admin_ends_other_sessions(app, db, no_csrf):
     ani = app.test_client()
     login(ani, "ani")
     assert ani.get("/admin/").status_code == 200
+    _switch_client()
     boss = app.test_client()
     login(boss, "admin")
     user = db.session.scalar(select(User).where(User.username == "ani"))
     r = boss.post(f"/admin/accounts/{user.id}", data={"action": "reset", "password": "sandi-baru-9", "confirm": "sandi-baru-9"})
     assert r.status_code == 302
+    _switch_client()
     expired = ani.get("/admin/")
     assert expired.status_code == 302 and "/admin/login" in expired.headers["Location"]
 
@@ -119,11 +121,20 @@ def test_session_has_an_absolute_lifetime(app, db, client, no_csrf):
     assert client.get("/admin/").status_code == 302
 
 
+def _switch_client():
+    """The db fixture keeps one app context for the whole test, so Flask-Login's cached
+    user in `g` would carry over from one test client to the next; a server does not."""
+    from flask import g
+
+    g.pop("_login_user", None)
+
+
 def test_admin_creates_disables_and_assigns_accounts(db, client, no_csrf):
     make_user(db.session)
     unit = make_unit(db.session)
     db.session.commit()
     login(client)
+    dewi_browser = client.application.test_client()
     bad = client.post("/admin/accounts/new", data={"username": "x", "role": "raja", "password": "rahasia-123",
                                                    "confirm": "rahasia-123"})
     assert bad.status_code == 200 and "Peran harus" in bad.get_data(as_text=True)
@@ -136,12 +147,17 @@ def test_admin_creates_disables_and_assigns_accounts(db, client, no_csrf):
     dup = client.post("/admin/accounts/new", data={"username": "dewi", "role": "operator", "password": "rahasia-123",
                                                    "confirm": "rahasia-123"})
     assert "sudah ada" in dup.get_data(as_text=True)
-    # disable: Dewi can no longer log in
+    login(dewi_browser, "dewi")
+    assert dewi_browser.get(f"/admin/units/{unit.id}/pin").status_code == 200
+    _switch_client()
+    # disable: Dewi can no longer log in, and her open session ends
     client.post(f"/admin/accounts/{dewi.id}", data={"action": "save", "role": "manager"})
     db.session.expire_all()
     assert dewi.active is False and dewi.role == "manager" and dewi.units == []
     other = client.application.test_client()
     assert login(other, "dewi").status_code == 200
+    _switch_client()
+    assert dewi_browser.get(f"/admin/units/{unit.id}/pin").status_code == 302
 
 
 def test_admin_cannot_lock_themselves_out(db, client, no_csrf):
