@@ -441,7 +441,7 @@ def import_template_xlsx(unit: Unit) -> bytes:
         for r, item in enumerate(items, start=2):
             lists.cell(row=r, column=col, value=item).data_type = "s"
         target = get_column_letter(headers.index(name) + 1)
-        dv = DataValidation(type="list", formula1=f"=Daftar!${letter}$2:${letter}${len(items) + 1}",
+        dv = DataValidation(type="list", formula1=f"Daftar!${letter}$2:${letter}${len(items) + 1}",
                             allow_blank=True, showErrorMessage=name != "pekerjaan",
                             errorTitle="Isian tidak dikenal", error=f"Pilih {name} dari daftar.")
         dv.add(f"{target}2:{target}{last}")
