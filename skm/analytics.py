@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Optional, Sequence
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Answer, Element, Period, Response, Service, Unit
 from .models_admin import AlertRule
-from .results import Results, Scope, _response_filter, compute_results, period_population, period_results
+from .results import Results, Scope, _response_filter, period_results
 
 WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 UTC_OFFSET_HOURS = {"WIB": 7, "WITA": 8, "WIT": 9}  # Indonesia has no daylight saving time
