@@ -72,7 +72,6 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     D.set_kiosk_pin(db.session, unit, "2468")
     code = D.create_pairing(db.session, unit).pairing_code
     db.session.commit()
-    service_id = unit.services[1].id  # sorted by name: "Izin Mendirikan Bangunan"? check by text below
     elements = [e.code for e in unit.current_questionnaire.elements]
     db.session.rollback()  # release SQLite's write lock for the server threads
 
@@ -116,7 +115,14 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     page.get_by_role("button", name="Lanjut").click()
 
     # The nine elements, with a failed request and a Wi-Fi login page on the way.
-    state = {"abort": 0, "portal": 0}
+    state = {"abort": 0, "portal": 0, "error": 0}
+
+    def server_error(route):
+        if state["error"] == 0:
+            state["error"] += 1
+            route.fulfill(status=503, content_type="text/html", body="Service Unavailable")
+        else:
+            route.continue_()
 
     def flaky(route):
         if state["abort"] == 0:
@@ -138,28 +144,33 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
             question = page.locator(".question")
             assert float(question.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28
             shoot(page, shots, "09-element")
+        if i == 2:
+            page.route(re.compile(r".*/el-U2$"), server_error)
         if i == 4:
             page.route(re.compile(r".*/el-U4$"), flaky)
         if i == 6:
             page.route(re.compile(r".*/el-U6$"), portal)
         page.locator(f"#screen button[name=value][value='{rating}']").click()
-        if i in (4, 6):
+        if i in (2, 4, 6):
             page.locator("#net-banner").wait_for(state="visible")
             assert "Koneksi terputus, mencoba lagi" in page.inner_text("#net-banner")
             if i == 4:
                 shoot(page, shots, "10-network-retry")
             assert "Login Wi-Fi" not in page.content()
             page.locator("#net-banner").wait_for(state="hidden", timeout=15000)
-    assert state == {"abort": 1, "portal": 1}
+    assert state == {"abort": 1, "portal": 1, "error": 1}
 
     # Saran (a rating of 1 was given: the kiosk explains why it asks), then send.
     page.locator("#screen[data-kind=saran]").wait_for()
     assert "nilai rendah" in page.content()
     page.fill("#saran-input", "Biaya belum jelas di papan informasi.")
     shoot(page, shots, "11-saran")
+    page.evaluate("""document.addEventListener('htmx:beforeSend', () => {
+        window.sendDisabled = !!document.querySelector('fieldset[disabled] .btn-send'); })""")
     page.get_by_role("button", name="Kirim penilaian").dblclick()  # a double tap sends once
     page.locator("#screen[data-kind=thanks]").wait_for()
     assert page.locator(".status-sent").inner_text() == "Terkirim"
+    assert page.evaluate("window.sendDisabled") is True  # disabled while in flight
     shoot(page, shots, "12-thanks")
     page.locator("#screen[data-kind=welcome]").wait_for(timeout=6000)  # returns by itself
 
@@ -171,7 +182,6 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     assert {a.element.code: a.rating for a in r.answers} == dict(zip(elements, RATINGS))
     assert r.device_id is not None and r.token and not r.flagged and r.duration_seconds >= 1
     assert page.evaluate("window.localStorage.length") == 0
-    _ = service_id
 
     # Idle reset: "Masih di sana?" with a countdown, then back to welcome, answers discarded.
     unit.idle_seconds = 2
