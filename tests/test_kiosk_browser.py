@@ -226,3 +226,36 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     page.locator("#screen[data-kind=welcome]").wait_for()
     db.session.rollback()
     assert db.session.scalar(select(Response).where(Response.channel == "kiosk", Response.id != r.id)) is None
+
+
+def test_admin_pairs_a_tablet_in_chromium(app, db, page, browser, live_server, shots):
+    from tests.factories import PASSWORD, make_user
+
+    unit = make_unit(db.session, name="Kelurahan Contoh")
+    make_user(db.session)
+    db.session.commit()
+    db.session.rollback()
+    page.goto(f"{live_server}/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("button[type=submit]").click()
+    page.get_by_role("link", name="Tablet kiosk").click()
+    page.fill("input[name=name]", "Lobi depan")
+    page.select_option("select[name=service_id]", label="Layanan B")
+    page.get_by_role("button", name="Buat kode pemasangan").click()
+    link = re.search(r"http://\S+/kiosk/pair/[A-Z0-9]+", page.content()).group(0)
+    tablet = browser.new_context(viewport={"width": 800, "height": 1280}, locale="id-ID").new_page()
+    tablet.goto(link)
+    tablet.get_by_role("button", name="Pasangkan").click()
+    tablet.get_by_role("button", name="Sentuh untuk memulai").click()
+    tablet.locator("#screen[data-kind=gender]").wait_for()  # bound to Layanan B: no service step
+    cookie = next(c for c in tablet.context.cookies() if c["name"] == "skm_kiosk")
+    assert cookie["httpOnly"] and cookie["expires"] > 0 and cookie["path"] == "/kiosk"
+    tablet.context.close()
+    page.reload()
+    assert "Aktif" in page.content() and "Lobi depan" in page.content()
+    page.screenshot(path=os.path.join(shots, "20-admin-devices-1280x800.png"), full_page=True)
+    page.get_by_role("button", name="Cabut").click()
+    assert "dicabut" in page.content()
+    db.session.rollback()
+    _ = unit
