@@ -227,6 +227,16 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     db.session.rollback()
     assert db.session.scalar(select(Response).where(Response.channel == "kiosk", Response.id != r.id)) is None
 
+    # A revoked tablet: its next post is refused (403) and the pairing screen is shown.
+    from skm.models import Device
+    D.revoke_device(db.session, db.session.get(Device, r.device_id))
+    db.session.commit()
+    db.session.rollback()
+    page.get_by_role("button", name="Sentuh untuk memulai").click()
+    page.locator("#screen[data-kind=pair]").wait_for()
+    assert "izinnya sudah dicabut" in page.content()
+    assert page.locator("#net-banner").is_hidden()
+
 
 def test_admin_pairs_a_tablet_in_chromium(app, db, page, browser, live_server, shots):
     from tests.factories import PASSWORD, make_user
