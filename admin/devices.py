@@ -1,7 +1,7 @@
 """Admin screens for kiosk tablets: list, create a pairing code/link, revoke."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -38,7 +38,7 @@ def _page(unit: Unit, form: PairingForm, created: Device | None = None):
     form.service_id.choices = [(0, "Dipilih pengunjung di tablet")] + [
         (s.id, s.name) for s in unit.services if s.active]
     return render_template("admin/devices/index.html", unit=unit, form=form, rows=D.list_devices(db.session, unit),
-                           created=created, revoke_form=RevokeForm())
+                           created=created, revoke_form=RevokeForm(), local=lambda t: D.local_now(unit, t))
 
 
 @bp.route("/devices/")
@@ -55,16 +55,23 @@ def devices_home():
 def devices(unit_id):
     unit = _unit(unit_id)
     form = PairingForm()
-    created = None
     if form.validate_on_submit():
         try:
-            created = D.create_pairing(db.session, unit, service_id=form.service_id.data or None, name=form.name.data or "")
+            device = D.create_pairing(db.session, unit, service_id=form.service_id.data or None,
+                                      name=form.name.data or "")
         except DomainError as exc:
             db.session.rollback()
             form.service_id.errors.append(str(exc))
         else:
             db.session.commit()
-            form = PairingForm(formdata=None)
+            # Post/redirect/get: reloading the page must not create another code.
+            return redirect(url_for("admin.devices", unit_id=unit.id, created=device.id), code=303)
+    created = None
+    created_id = request.args.get("created", "")
+    if created_id.isdigit() and len(created_id) < 10:
+        created = db.session.get(Device, int(created_id))
+        if created is None or created.unit_id != unit.id or created.pairing_code is None:
+            created = None
     return _page(unit, form, created)
 
 

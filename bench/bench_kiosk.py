@@ -100,6 +100,123 @@ def _report(title, wall, timings, errors, stored):
               f"{values[-1] * 1000:>9.1f}")
 
 
+class _HttpTablet:
+    """A tablet speaking real HTTP to gunicorn, keeping its cookies by hand."""
+
+    def __init__(self, port, device_cookie):
+        import http.client
+
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies = {"skm_kiosk": device_cookie}
+
+    def request(self, method, path, data=None):
+        from http.cookies import SimpleCookie
+        from urllib.parse import urlencode
+
+        headers = dict(HX, Cookie="; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        body = None
+        if data is not None:
+            body = urlencode(data)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        html = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response, html
+
+
+def _http_tablet(port, cookie, timings, errors):
+    t = _HttpTablet(port, cookie)
+    _, html = t.request("GET", "/kiosk/")
+    t0 = time.perf_counter()
+    r, html = t.request("POST", "/kiosk/start", {"csrf_token": CSRF_RE.search(html).group(1)})
+    timings["start"].append(time.perf_counter() - t0)
+    token = TOKEN_RE.search(html).group(1)
+    while r.headers.get("X-Kiosk") != "saran":
+        if r.status != 200:
+            errors.append(r.status)
+            return
+        step = ACTION_RE.search(html).group(1)
+        value = {"service": re.search(r'name="value" value="(\d+)"', html).group(1) if step == "service" else None,
+                 "gender": "L", "age": "50", "education": "S1", "occupation": "PNS"}.get(step) or "3"
+        t0 = time.perf_counter()
+        r, html = t.request("POST", f"/kiosk/s/{token}/{step}", {"value": value, "csrf_token": CSRF_RE.search(html).group(1)})
+        timings["element" if step.startswith("el-") else step].append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    r, html = t.request("POST", f"/kiosk/s/{token}/send", {"skip": "1", "csrf_token": CSRF_RE.search(html).group(1)})
+    timings["send"].append(time.perf_counter() - t0)
+    if r.headers.get("X-Kiosk-Ack") != token:
+        errors.append(("send", r.status))
+
+
+def _gunicorn_scenario(tablets=12, workers=3):
+    """Real HTTP against a gunicorn subprocess with several worker processes: every step may
+    land on another process, so this also shows that no survey state is kept in memory."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    from sqlalchemy import func, select
+
+    from skm import create_app
+    from skm import devices as D
+    from skm.extensions import db
+    from skm.models import Response
+    from skm.units import add_services, create_unit
+
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
+    if gunicorn is None:
+        print("-- gunicorn not installed: HTTP scenario skipped")
+        return
+    tmp = tempfile.mkdtemp(prefix="bench-kiosk-http-")
+    url = f"sqlite:///{tmp}/bench.sqlite3"
+    env = dict(os.environ, SKM_INSTANCE_PATH=tmp, DATABASE_URL=url, SKM_SECURE_COOKIES="false")
+    os.environ["SKM_INSTANCE_PATH"] = tmp
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        unit = create_unit(db.session, "HTTP", "Unit HTTP", min_survey_seconds=0)
+        add_services(db.session, unit, ["Layanan A", "Layanan B"])
+        cookies = []
+        for _ in range(tablets):
+            cookies.append(D.pair_device(db.session, D.create_pairing(db.session, unit).pairing_code)[1])
+        db.session.commit()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([gunicorn, "--workers", str(workers), "--threads", "2", "--worker-class", "gthread",
+                             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "/dev/null",
+                             "wsgi:app"],
+                            env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        timings, errors = defaultdict(list), []
+        threads = [threading.Thread(target=_http_tablet, args=(port, c, timings, errors)) for c in cookies]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    with app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(Response))
+        db.engine.dispose()
+    _report(f"real HTTP, gunicorn {workers} workers x 2 threads; {tablets} tablets x 1 survey, no think time",
+            wall, timings, errors, stored)
+    assert stored == tablets and not errors, errors
+
+
 def main() -> None:
     from sqlalchemy import func, select
 
@@ -152,6 +269,7 @@ def main() -> None:
     print(f"full first page: {full} bytes; static (cached after first load): " +
           ", ".join(f"{k} {v}" for k, v in static.items()))
     assert stored == expected
+    _gunicorn_scenario()
 
 
 if __name__ == "__main__":

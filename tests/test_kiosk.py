@@ -77,7 +77,7 @@ def test_works_without_htmx_full_pages(app, db):
 
 def test_back_keeps_answers_and_changes_them(app, db):
     unit = make_unit(db.session, min_survey_seconds=0)
-    tablet = pair_tablet(app, db, unit, service_id=make_unit and None)
+    tablet = pair_tablet(app, db, unit)
     tablet.start()
     tablet.answer("service", unit.services[0].id)
     tablet.answer("gender", "P")

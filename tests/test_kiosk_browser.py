@@ -72,7 +72,6 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     D.set_kiosk_pin(db.session, unit, "2468")
     code = D.create_pairing(db.session, unit).pairing_code
     db.session.commit()
-    service_id = unit.services[1].id  # sorted by name: "Izin Mendirikan Bangunan"? check by text below
     elements = [e.code for e in unit.current_questionnaire.elements]
     db.session.rollback()  # release SQLite's write lock for the server threads
 
@@ -116,7 +115,14 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     page.get_by_role("button", name="Lanjut").click()
 
     # The nine elements, with a failed request and a Wi-Fi login page on the way.
-    state = {"abort": 0, "portal": 0}
+    state = {"abort": 0, "portal": 0, "error": 0}
+
+    def server_error(route):
+        if state["error"] == 0:
+            state["error"] += 1
+            route.fulfill(status=503, content_type="text/html", body="Service Unavailable")
+        else:
+            route.continue_()
 
     def flaky(route):
         if state["abort"] == 0:
@@ -138,28 +144,55 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
             question = page.locator(".question")
             assert float(question.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28
             shoot(page, shots, "09-element")
+        if i == 2:
+            page.route(re.compile(r".*/el-U2$"), server_error)
         if i == 4:
             page.route(re.compile(r".*/el-U4$"), flaky)
         if i == 6:
             page.route(re.compile(r".*/el-U6$"), portal)
-        page.locator(f"#screen button[name=value][value='{rating}']").click()
-        if i in (4, 6):
+        button = page.locator(f"#screen button[name=value][value='{rating}']")
+        if i == 1:
+            # A double tap whose second touch lands on the next screen, under the same finger,
+            # answers nothing there: right after the swap, tap the same point and the button.
+            box = button.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.evaluate("""([x, y]) => document.addEventListener('htmx:load', (e) => {
+                if (e.detail.elt.id !== 'screen' || window.ghost !== undefined) return;
+                window.ghost = null;
+                setTimeout(() => {  // 100 ms after the new screen appeared: a second tap
+                    const hit = document.elementFromPoint(x, y);
+                    window.ghost = hit.closest('button') ? 'BUTTON' : hit.tagName;
+                    hit.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+                    e.detail.elt.querySelector("button[name=value][value='4']").click();
+                }, 100);
+            })""", [x, y])
+            button.click()
+            page.locator("#screen[data-kind=element] >> text=Pertanyaan 2 / 9").wait_for()
+            page.wait_for_timeout(500)
+            assert page.evaluate("window.ghost") != "BUTTON"
+            assert page.locator("#screen >> text=Pertanyaan 2 / 9").count() == 1
+            continue
+        button.click()
+        if i in (2, 4, 6):
             page.locator("#net-banner").wait_for(state="visible")
             assert "Koneksi terputus, mencoba lagi" in page.inner_text("#net-banner")
             if i == 4:
                 shoot(page, shots, "10-network-retry")
             assert "Login Wi-Fi" not in page.content()
             page.locator("#net-banner").wait_for(state="hidden", timeout=15000)
-    assert state == {"abort": 1, "portal": 1}
+    assert state == {"abort": 1, "portal": 1, "error": 1}
 
     # Saran (a rating of 1 was given: the kiosk explains why it asks), then send.
     page.locator("#screen[data-kind=saran]").wait_for()
     assert "nilai rendah" in page.content()
     page.fill("#saran-input", "Biaya belum jelas di papan informasi.")
     shoot(page, shots, "11-saran")
+    page.evaluate("""document.addEventListener('htmx:beforeSend', () => {
+        window.sendDisabled = !!document.querySelector('fieldset[disabled] .btn-send'); })""")
     page.get_by_role("button", name="Kirim penilaian").dblclick()  # a double tap sends once
     page.locator("#screen[data-kind=thanks]").wait_for()
     assert page.locator(".status-sent").inner_text() == "Terkirim"
+    assert page.evaluate("window.sendDisabled") is True  # disabled while in flight
     shoot(page, shots, "12-thanks")
     page.locator("#screen[data-kind=welcome]").wait_for(timeout=6000)  # returns by itself
 
@@ -171,7 +204,6 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     assert {a.element.code: a.rating for a in r.answers} == dict(zip(elements, RATINGS))
     assert r.device_id is not None and r.token and not r.flagged and r.duration_seconds >= 1
     assert page.evaluate("window.localStorage.length") == 0
-    _ = service_id
 
     # Idle reset: "Masih di sana?" with a countdown, then back to welcome, answers discarded.
     unit.idle_seconds = 2
@@ -216,3 +248,46 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     page.locator("#screen[data-kind=welcome]").wait_for()
     db.session.rollback()
     assert db.session.scalar(select(Response).where(Response.channel == "kiosk", Response.id != r.id)) is None
+
+    # A revoked tablet: its next post is refused (403) and the pairing screen is shown.
+    from skm.models import Device
+    D.revoke_device(db.session, db.session.get(Device, r.device_id))
+    db.session.commit()
+    db.session.rollback()
+    page.get_by_role("button", name="Sentuh untuk memulai").click()
+    page.locator("#screen[data-kind=pair]").wait_for()
+    assert "izinnya sudah dicabut" in page.content()
+    assert page.locator("#net-banner").is_hidden()
+
+
+def test_admin_pairs_a_tablet_in_chromium(app, db, page, browser, live_server, shots):
+    from tests.factories import PASSWORD, make_user
+
+    unit = make_unit(db.session, name="Kelurahan Contoh")
+    make_user(db.session)
+    db.session.commit()
+    db.session.rollback()
+    page.goto(f"{live_server}/admin/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("button[type=submit]").click()
+    page.get_by_role("link", name="Tablet kiosk").click()
+    page.fill("input[name=name]", "Lobi depan")
+    page.select_option("select[name=service_id]", label="Layanan B")
+    page.get_by_role("button", name="Buat kode pemasangan").click()
+    link = re.search(r"http://\S+/kiosk/pair/[A-Z0-9]+", page.content()).group(0)
+    tablet = browser.new_context(viewport={"width": 800, "height": 1280}, locale="id-ID").new_page()
+    tablet.goto(link)
+    tablet.get_by_role("button", name="Pasangkan").click()
+    tablet.get_by_role("button", name="Sentuh untuk memulai").click()
+    tablet.locator("#screen[data-kind=gender]").wait_for()  # bound to Layanan B: no service step
+    cookie = next(c for c in tablet.context.cookies() if c["name"] == "skm_kiosk")
+    assert cookie["httpOnly"] and cookie["expires"] > 0 and cookie["path"] == "/kiosk"
+    tablet.context.close()
+    page.reload()
+    assert "Aktif" in page.content() and "Lobi depan" in page.content()
+    page.screenshot(path=os.path.join(shots, "20-admin-devices-1280x800.png"), full_page=True)
+    page.get_by_role("button", name="Cabut").click()
+    assert "dicabut" in page.content()
+    db.session.rollback()
+    _ = unit

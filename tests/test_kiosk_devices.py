@@ -33,7 +33,8 @@ def test_admin_creates_lists_and_revokes_devices(app, db, client):
     assert "Belum ada tablet" in page
     created = client.post(f"/admin/units/{unit.id}/devices",
                           data={"name": "Lobi lantai 1", "service_id": str(unit.services[0].id), "csrf_token": _csrf(page)})
-    html = created.get_data(as_text=True)
+    assert created.status_code == 303
+    html = client.get(created.headers["Location"]).get_data(as_text=True)
     code = re.search(r'class="pairing-code">([A-Z0-9]+)<', html).group(1)
     assert f"/kiosk/pair/{code}" in html and "Menunggu pemasangan" in html
     device = db.session.scalar(select(Device).where(Device.name == "Lobi lantai 1"))

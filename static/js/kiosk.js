@@ -144,6 +144,7 @@
     var s = screen();
     if (!s) { return; }
     refreshCsrf();
+    setTimeout(function () { s.classList.remove("arming"); }, 350);
     clearTimeout(returnTimer); clearTimeout(refreshTimer);
     armIdle();
     if (s.dataset.kind === "thanks" && s.dataset.ack) {
@@ -161,6 +162,18 @@
   htmx.onLoad(function (elt) {
     if (elt && elt.id === "screen") { onScreen(); }
   });
+
+  /* A screen just swapped in ("arming") takes no tap or submit: the CSS makes its buttons
+     ignore the pointer, and this guard stops anything that still gets through. */
+  function swallowWhileArming(evt) {
+    var s = screen();
+    if (s && s.classList.contains("arming") && s.contains(evt.target)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }
+  document.addEventListener("click", swallowWhileArming, true);
+  document.addEventListener("submit", swallowWhileArming, true);
 
   /* ---------- number pads (age, PIN): no OS keyboard ---------- */
   document.addEventListener("click", function (evt) {
