@@ -20,7 +20,7 @@ from skm.models import Period, Unit
 from skm.units import DomainError
 
 from . import bp
-from .auth import require_unit, roles_required
+from .auth import get_unit, roles_required
 
 DATA_ROLES = ("admin", "manager")
 IMPORT_ROLES = ("admin",)
@@ -29,14 +29,6 @@ CHANNELS = {"import": "Impor (spreadsheet)", "paper": "Formulir kertas", "online
 UPLOAD_MAX_AGE = 24 * 3600
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _unit_or_404(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    require_unit(unit.id)
-    return unit
 
 
 def _period_or_404(period_id: int) -> Period:
@@ -92,20 +84,20 @@ def data_index():
 @bp.route("/data/<int:unit_id>")
 @roles_required(*DATA_ROLES)
 def data_unit(unit_id: int):
-    return _render_index(_unit_or_404(unit_id))
+    return _render_index(get_unit(unit_id))
 
 
 @bp.route("/data/<int:unit_id>/kuesioner")
 @roles_required(*ALL_ROLES)
 def data_questionnaire(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     return render_template("admin/data/questionnaire_print.html", sheet=exports.questionnaire_sheet(unit))
 
 
 @bp.route("/data/<int:unit_id>/templat.xlsx")
 @roles_required(*ALL_ROLES)
 def data_template(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     return _download(exports.import_template_xlsx(unit), f"templat-impor-{_safe_name(unit.code)}.xlsx", XLSX_MIME)
 
 
@@ -120,7 +112,7 @@ EXPORTS = {
 @bp.route("/data/<int:unit_id>/ekspor/<int:period_id>/<kind>")
 @roles_required(*DATA_ROLES)
 def data_export(unit_id: int, period_id: int, kind: str):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     period = _period_or_404(period_id)
     if kind not in EXPORTS:
         abort(404)
@@ -133,7 +125,7 @@ def data_export(unit_id: int, period_id: int, kind: str):
 @bp.route("/data/<int:unit_id>/impor", methods=["POST"])
 @roles_required(*IMPORT_ROLES)
 def data_import_preview(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     upload = request.files.get("berkas")
     channel = request.form.get("kanal", "import")
     create_services = request.form.get("buat_layanan") == "1"
@@ -170,7 +162,7 @@ def data_import_preview(unit_id: int):
 @bp.route("/data/<int:unit_id>/impor/simpan", methods=["POST"])
 @roles_required(*IMPORT_ROLES)
 def data_import_commit(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     token = request.form.get("token", "")
     folder = _upload_dir()
     meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"

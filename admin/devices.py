@@ -14,7 +14,7 @@ from skm.models import Device, Unit
 from skm.units import DomainError
 
 from . import bp
-from .auth import require_unit, roles_required
+from .auth import get_unit, roles_required
 
 
 class PairingForm(FlaskForm):
@@ -24,14 +24,6 @@ class PairingForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     pass
-
-
-def _unit(unit_id: int) -> Unit:
-    require_unit(unit_id)
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    return unit
 
 
 def _page(unit: Unit, form: PairingForm, created: Device | None = None):
@@ -53,7 +45,7 @@ def devices_home():
 @bp.route("/units/<int:unit_id>/devices", methods=["GET", "POST"])
 @roles_required("admin")
 def devices(unit_id):
-    unit = _unit(unit_id)
+    unit = get_unit(unit_id)
     form = PairingForm()
     if form.validate_on_submit():
         try:
@@ -78,7 +70,7 @@ def devices(unit_id):
 @bp.route("/units/<int:unit_id>/devices/<int:device_id>/revoke", methods=["POST"])
 @roles_required("admin")
 def revoke_device(unit_id, device_id):
-    unit = _unit(unit_id)
+    unit = get_unit(unit_id)
     device = db.session.get(Device, device_id)
     if device is None or device.unit_id != unit.id:
         abort(404)

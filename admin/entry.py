@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,21 +15,13 @@ from skm.profile import EDUCATION, GENDERS, OCCUPATION
 from skm.units import DomainError
 
 from . import bp
-from .auth import require_unit, roles_required
+from .auth import get_unit, roles_required
 
 ENTRY_ROLES = ("admin", "manager", "operator")
 # Session keys: the last date typed (any unit) and the last saved form (for undo).
 DATE_KEY = "entry_date"
 LAST_KEY = "entry_last"
 SEEN_KEY = "entry_seen"  # one-time ids of the last forms saved: a resent form is not stored twice
-
-
-def _unit_or_404(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    require_unit(unit.id)
-    return unit
 
 
 def _default_date(unit: Unit) -> str:
@@ -83,7 +75,7 @@ def entry_index():
 @bp.route("/entry/<int:unit_id>", methods=["GET", "POST"])
 @roles_required(*ENTRY_ROLES)
 def entry_form(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     if request.method == "GET":
         return _render(unit, {"tanggal": _default_date(unit)}, {})
     form = {k: v for k, v in request.form.items() if k not in ("csrf_token", "form_id")}
@@ -111,7 +103,7 @@ def entry_form(unit_id: int):
 @bp.route("/entry/<int:unit_id>/undo", methods=["POST"])
 @roles_required(*ENTRY_ROLES)
 def entry_undo(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     last = session.get(LAST_KEY) or {}
     response_id = last.get("response") if last.get("unit") == unit.id else None
     try:

@@ -12,16 +12,10 @@ from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan, FollowUpPrio
 from skm.units import DomainError
 
 from . import bp
-from .auth import require_unit, roles_required
+from .auth import get_unit, require_unit, roles_required
 
 ALL_ROLES = ("admin", "manager", "operator")
 EDITORS = F.EDIT_ROLES
-
-
-def _unit_or_404(unit_id: int) -> Unit:
-    unit = db.session.get(Unit, unit_id) or abort(404)
-    require_unit(unit.id)
-    return unit
 
 
 def _plan_or_404(plan_id: int) -> FollowUpPlan:
@@ -69,7 +63,7 @@ def followup_index():
 @bp.route("/rtl/unit/<int:unit_id>")
 @roles_required(*ALL_ROLES)
 def followup_unit(unit_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     today = F.unit_today(unit)
     rows = F.unit_periods(db.session, unit)
     plans = F.unit_plans(db.session, unit, today)
@@ -88,7 +82,7 @@ def _parse_forum_date():
 @bp.route("/rtl/unit/<int:unit_id>/period/<int:period_id>/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def followup_new(unit_id: int, period_id: int):
-    unit = _unit_or_404(unit_id)
+    unit = get_unit(unit_id)
     _require_edit(unit.id)
     period = db.session.get(Period, period_id) or abort(404)
     existing = F.plan_for(db.session, unit.id, period.id)
