@@ -198,16 +198,9 @@ def update_alert_rule(session: Session, unit: Unit, values: dict) -> list[str]:
     errors = []
     limits = {"window_minutes": (1, 24 * 60), "min_responses": (1, 1000), "share_percent": (1, 100),
               "max_rating": (1, 3)}
-    clean = {}
-    for key, (lo, hi) in limits.items():
-        try:
-            number = int(str(values.get(key, "")).strip())
-        except ValueError:
-            errors.append(f"Isian {key} harus bilangan bulat.")
-            continue
-        if not lo <= number <= hi:
-            errors.append(f"Isian {key} harus antara {lo} dan {hi}.")
-        clean[key] = number
+    from .unit_settings import parse_int_fields
+
+    clean = parse_int_fields(values, limits, errors)
     if errors:
         return errors
     rule = alert_rule(session, unit, create=True)

@@ -78,16 +78,7 @@ def update_unit_settings(session: Session, unit: Unit, values: dict) -> list[str
         errors.append("Zona waktu harus WIB, WITA atau WIT.")
     else:
         clean["timezone"] = tz
-    for key, (lo, hi) in INT_LIMITS.items():
-        raw = str(values.get(key, "") or "").strip()
-        try:
-            number = int(raw)
-        except ValueError:
-            errors.append(f"Isian {key} harus bilangan bulat.")
-            continue
-        if not lo <= number <= hi:
-            errors.append(f"Isian {key} harus antara {lo} dan {hi}.")
-        clean[key] = number
+    clean.update(parse_int_fields(values, INT_LIMITS, errors))
     for key in BOOL_FIELDS:
         clean[key] = bool(values.get(key))
     try:
@@ -223,3 +214,19 @@ def _same_questionnaire(questionnaire, elements: Sequence[dict]) -> bool:
     old = [(e.code, e.name, e.question, *e.labels) for e in questionnaire.elements]
     new = [(e["code"].upper(), e["name"], e["question"], *e["labels"]) for e in elements]
     return old == new
+
+
+def parse_int_fields(values: dict, limits: dict[str, tuple[int, int]], errors: list[str]) -> dict[str, int]:
+    """Whole numbers within (low, high) per field; problems appended to `errors` in Indonesian."""
+    clean = {}
+    for key, (lo, hi) in limits.items():
+        raw = str(values.get(key, "") or "").strip()
+        try:
+            number = int(raw)
+        except ValueError:
+            errors.append(f"Isian {key} harus bilangan bulat.")
+            continue
+        if not lo <= number <= hi:
+            errors.append(f"Isian {key} harus antara {lo} dan {hi}.")
+        clean[key] = number
+    return clean
