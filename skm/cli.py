@@ -17,7 +17,13 @@ from .formatting import integer_id, number_id
 from .models import ROLES, Period, Unit, User
 from .units import DomainError, create_unit, unit_by_code
 
-skm_cli = click.Group("skm", help="Perintah operator SKM Kiosk.")
+@click.group("skm")
+def skm_cli():
+    """Perintah operator SKM Kiosk."""
+    from .database import write_intent
+
+    # CLI commands write while the kiosk may be writing: take the SQLite write lock up front.
+    write_intent.set(True)
 
 
 def _fail(message: str):

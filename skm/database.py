@@ -1,21 +1,26 @@
 """Engine setup: SQLite pragmas and write transactions that take the lock up front."""
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Set by the operator CLI: its commands write while the kiosk may be writing too.
+write_intent: ContextVar[bool] = ContextVar("skm_write_intent", default=False)
 
 
 def _wants_write_lock() -> bool:
-    # A request that may write (any unsafe method) or a CLI command takes the write
+    # A request that may write (any unsafe method) or an operator CLI command takes the write
     # lock when its transaction begins; a deferred read-then-write transaction
     # otherwise fails with "database is locked" when two of them race (9,7 % of
-    # such requests failed under load without it).
+    # such requests failed under load without it). Plain scripts and tests default to
+    # deferred transactions so that an idle read does not hold the write lock.
     if has_request_context():
         return request.method not in SAFE_METHODS
-    return True
+    return write_intent.get()
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -181,7 +181,9 @@ class Response(db.Model):
         CheckConstraint("channel IN ('kiosk','paper','import','online')", name="channel"),
         CheckConstraint("gender IS NULL OR gender IN ('L','P')", name="gender"),
         CheckConstraint("age IS NULL OR (age >= 10 AND age <= 120)", name="age"),
-        Index("ix_response_unit_date", "unit_id", "survey_date"),
+        # Covers the one GROUP BY that gives a period's counts and profile (skm.results).
+        Index("ix_response_unit_date", "unit_id", "survey_date", "excluded", "flagged", "questionnaire_id",
+              "service_id", "gender", "education", "occupation", "age"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
@@ -223,8 +225,11 @@ class Answer(db.Model):
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 4", name="rating_range"),
         UniqueConstraint("response_id", "element_id"),
-        Index("ix_answer_scoring", "unit_id", "survey_date", "excluded", "element_id", "rating"),
-        Index("ix_answer_service", "service_id", "survey_date"),
+        # Period results seek each element's date range and read ratings from the index
+        # alone, in element order, so the GROUP BY needs no sort (see skm.results).
+        Index("ix_answer_scoring", "unit_id", "excluded", "element_id", "survey_date", "rating"),
+        Index("ix_answer_service_scoring", "service_id", "excluded", "element_id", "survey_date", "rating"),
+        Index("ix_answer_response", "response_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))

@@ -77,17 +77,24 @@ def _response_filter(scope: Scope, excluded_too: bool | None = None):
 
 def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
     """Count and sum of ratings per element code, over every questionnaire version."""
+    element_ids = session.scalars(
+        select(Element.id).join(Questionnaire).where(Questionnaire.unit_id == scope.unit_id)
+    ).all()
+    # Equality on (unit or service, excluded) and IN on element_id let both databases
+    # seek each element's date range in the covering index.
     conds = [
-        Answer.unit_id == scope.unit_id,
+        Answer.element_id.in_(element_ids),
         Answer.survey_date >= scope.start,
         Answer.survey_date <= scope.end,
     ]
     if scope.service_id is not None:
         conds.append(Answer.service_id == scope.service_id)
+    else:
+        conds.append(Answer.unit_id == scope.unit_id)
     if not scope.include_excluded:
         conds.append(Answer.excluded.is_(False))
     rows = session.execute(
-        select(Answer.element_id, func.count(Answer.rating), func.sum(Answer.rating))
+        select(Answer.element_id, func.count(), func.sum(Answer.rating))
         .where(*conds)
         .group_by(Answer.element_id)
     ).all()
@@ -123,17 +130,43 @@ def respondent_count(session: Session, scope: Scope) -> int:
     return session.scalar(select(func.count(Response.id)).where(*_response_filter(scope))) or 0
 
 
-def profile_breakdowns(session: Session, scope: Scope, unit: Unit) -> dict[str, Breakdown]:
-    conds = _response_filter(scope)
+@dataclass
+class ResponseGroups:
+    """Response counts by every profile field at once: one scan of the period's rows."""
 
-    def grouped(column):
-        return dict(session.execute(select(column, func.count()).where(*conds).group_by(column)).all())
+    rows: list[tuple]  # (excluded, flagged, questionnaire_id, service_id, gender, education, occupation, age, n)
 
-    gender = grouped(Response.gender)
-    education = grouped(Response.education)
-    occupation = grouped(Response.occupation)
-    ages = grouped(Response.age)
-    service_counts = grouped(Response.service_id)
+    def counted(self, include_excluded: bool):
+        return [r for r in self.rows if include_excluded or not r[0]]
+
+    def total(self, include_excluded: bool = False) -> int:
+        return sum(r[-1] for r in self.counted(include_excluded))
+
+    def by(self, index: int, include_excluded: bool = False) -> dict:
+        out: dict = {}
+        for r in self.counted(include_excluded):
+            out[r[index]] = out.get(r[index], 0) + r[-1]
+        return out
+
+
+def response_groups(session: Session, scope: Scope) -> ResponseGroups:
+    columns = (Response.excluded, Response.flagged, Response.questionnaire_id, Response.service_id,
+               Response.gender, Response.education, Response.occupation, Response.age)
+    rows = session.execute(
+        select(*columns, func.count()).where(*_response_filter(scope, excluded_too=True)).group_by(*columns)
+    ).all()
+    return ResponseGroups([tuple(r) for r in rows])
+
+
+def profile_breakdowns(session: Session, scope: Scope, unit: Unit,
+                       groups: Optional[ResponseGroups] = None) -> dict[str, Breakdown]:
+    groups = groups or response_groups(session, scope)
+    include = scope.include_excluded
+    gender = groups.by(4, include)
+    education = groups.by(5, include)
+    occupation = groups.by(6, include)
+    ages = groups.by(7, include)
+    service_counts = groups.by(3, include)
 
     bounds = unit.age_band_bounds
     band_labels = age_band_labels(bounds)
@@ -166,13 +199,13 @@ def profile_breakdowns(session: Session, scope: Scope, unit: Unit) -> dict[str, 
 
 
 def questionnaire_versions(session: Session, scope: Scope) -> list[int]:
-    rows = session.scalars(
+    """Which questionnaire versions the scope's responses answered."""
+    return sorted(session.scalars(
         select(Questionnaire.version)
         .join(Response, Response.questionnaire_id == Questionnaire.id)
         .where(*_response_filter(scope))
         .distinct()
-    ).all()
-    return sorted(rows)
+    ).all())
 
 
 def period_population(session: Session, period: Period, unit_id: int) -> Optional[int]:
@@ -187,25 +220,22 @@ def period_population(session: Session, period: Period, unit_id: int) -> Optiona
 def compute_results(
     session: Session, scope: Scope, unit: Unit, population: Optional[int] = None, with_profile: bool = True
 ) -> Results:
-    respondents = respondent_count(session, scope)
+    """Everything a period's results show, in two aggregate queries."""
+    groups = response_groups(session, scope)
+    respondents = groups.total(scope.include_excluded)
     scores = score(element_tallies(session, scope), respondents) if respondents else score([], 0)
-    counts = dict(
-        session.execute(
-            select(Response.excluded, func.count())
-            .where(*_response_filter(scope, excluded_too=True))
-            .group_by(Response.excluded)
-        ).all()
-    )
-    flagged = session.scalar(
-        select(func.count()).where(*_response_filter(scope, excluded_too=True), Response.flagged.is_(True))
-    ) or 0
+    version_of = {}
+    questionnaire_ids = [q for q in groups.by(2, scope.include_excluded) if q is not None]
+    if questionnaire_ids:
+        version_of = dict(session.execute(
+            select(Questionnaire.id, Questionnaire.version).where(Questionnaire.id.in_(questionnaire_ids))).all())
     return Results(
         scope=scope,
         scores=scores,
-        profile=profile_breakdowns(session, scope, unit) if with_profile else {},
-        versions=questionnaire_versions(session, scope),
-        excluded_count=counts.get(True, 0),
-        flagged_count=flagged,
+        profile=profile_breakdowns(session, scope, unit, groups) if with_profile else {},
+        versions=sorted(version_of.values()),
+        excluded_count=sum(r[-1] for r in groups.rows if r[0]),
+        flagged_count=sum(r[-1] for r in groups.rows if r[1]),
         sample=sample_status(population, respondents),
     )
 
