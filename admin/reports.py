@@ -78,51 +78,74 @@ def reports_unit(unit_id: int):
                            plans=_plans(unit), jobs=jobs, percent=J.percent)
 
 
-@bp.route("/unit/<int:unit_id>/laporan/buat", methods=["POST"])
-@roles_required(*REPORT_ROLES)
-def reports_generate(unit_id: int):
-    unit = _unit_or_404(unit_id)
-    kind = request.form.get("kind", "")
-    back = redirect(url_for("admin.reports_unit", unit_id=unit.id))
+def _parse_request(unit: Unit, values):
+    """(kind, period, plan) from the form, or an Indonesian message."""
+    kind = values.get("kind", "")
     if kind not in R.KINDS:
-        flash("Jenis dokumen tidak dikenal.")
-        return back
+        return None, None, None, "Jenis dokumen tidak dikenal."
     period = None
     if kind not in ("kuesioner", "tindak-lanjut"):
-        raw = request.form.get("period_id", "")
+        raw = values.get("period_id", "")
         period = db.session.get(Period, int(raw)) if raw.isdigit() else None
         if period is None:
-            flash("Pilih periode terlebih dahulu.")
-            return back
+            return None, None, None, "Pilih periode terlebih dahulu."
     plan = None
     if kind == "tindak-lanjut":
         try:
             from skm.followup_report import plan_for_unit
         except ImportError:
-            flash("Modul rencana tindak lanjut belum tersedia.")
-            return back
-        raw = request.form.get("plan_id", "")
+            return None, None, None, "Modul rencana tindak lanjut belum tersedia."
+        raw = values.get("plan_id", "")
         plan = plan_for_unit(db.session, unit, int(raw)) if raw.isdigit() else None
         if plan is None:
-            flash("Pilih rencana tindak lanjut terlebih dahulu.")
-            return back
-    name = filename(kind, unit, period if period else None)
-    sync_max = int(current_app.config.get("REPORT_SYNC_MAX_RESPONDENTS", J.DEFAULT_SYNC_MAX))
-    if J.needs_job(db.session, kind, unit, period, sync_max):
-        job = J.create_job(db.session, kind, unit, period, current_user, name)
-        db.session.commit()
-        J.launch(current_app._get_current_object(), job.id)
-        return redirect(url_for("admin.report_job", job_id=job.id), code=303)
+            return None, None, None, "Pilih rencana tindak lanjut terlebih dahulu."
+    return kind, period, plan, None
+
+
+def _sync_max() -> int:
+    return int(current_app.config.get("REPORT_SYNC_MAX_RESPONDENTS", J.DEFAULT_SYNC_MAX))
+
+
+# A download is a GET: it only reads, so on SQLite it never holds the write lock the
+# kiosks need while the PDF renders. Only starting a background job writes (POST).
+@bp.route("/unit/<int:unit_id>/laporan/unduh")
+@roles_required(*REPORT_ROLES)
+def reports_download(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    kind, period, plan, error = _parse_request(unit, request.args)
+    if error:
+        flash(error)
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    name = filename(kind, unit, period)
+    if J.needs_job(db.session, kind, unit, period, _sync_max()):
+        return render_template("admin/reports/confirm_job.html", unit=unit, kind=kind, kinds=R.KINDS,
+                               period=period, respondents=J.respondents_in(db.session, unit, period))
     try:
         data = build(kind, db.session, unit, period, plan=plan)
     except DomainError as exc:
         flash(str(exc))
-        return back
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
     response = make_response(data)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/unit/<int:unit_id>/laporan/job", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def reports_start_job(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    kind, period, _plan, error = _parse_request(unit, request.form)
+    if error or kind not in J.LONG_KINDS:
+        flash(error or "Dokumen ini tidak perlu dibuat di latar belakang.")
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    job_id = J.create_job(db.session, kind, unit, period, current_user, filename(kind, unit, period)).id
+    # After the commit nothing here touches the ORM again: on SQLite a new transaction
+    # in this POST would take the write lock the worker's progress updates need.
+    db.session.commit()
+    J.launch(current_app._get_current_object(), job_id)
+    return redirect(url_for("admin.report_job", job_id=job_id), code=303)
 
 
 def _job_or_404(job_id: int) -> ReportJob:

@@ -320,6 +320,11 @@ def report_command(kind, unit_code, period_name, plan_id, output):
     """Write a printed report as PDF: the same bytes the dashboard offers."""
     import time
 
+    from .database import write_intent
+
+    # Read-only: do not hold SQLite's write lock (kiosks keep writing) while rendering.
+    write_intent.set(False)
+
     from .report_render import build
     from .results import find_period
 

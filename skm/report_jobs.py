@@ -9,7 +9,6 @@ needed on a kiosk server.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import threading
@@ -63,10 +62,10 @@ def run_job(app, job_id: int) -> None:
     from .extensions import db
     from .report_render import build
 
-    # A GET request context: the SQLite engine then opens deferred (read) transactions,
-    # so the long read of a big period never holds the write lock kiosks need
-    # (skm.database takes it up front outside requests).
-    with app.app_context(), app.test_request_context("/", method="GET"):
+    # Outside a request and the CLI, skm.database opens deferred (read) transactions on
+    # SQLite, so the long read of a big period never holds the write lock kiosks need;
+    # the progress updates are short write-only transactions of their own.
+    with app.app_context():
         session = db.session
         job = session.get(ReportJob, job_id)
         if job is None:
