@@ -10,7 +10,9 @@ import re
 from pathlib import Path
 from typing import Callable, Optional
 
-from flask import current_app, render_template
+from contextlib import nullcontext
+
+from flask import current_app, has_request_context, render_template
 from markupsafe import Markup
 
 from . import reports as R
@@ -26,9 +28,16 @@ def folders() -> tuple[Path, Path]:
 
 def render_pdf(template: str, links: Optional[RestrictedLinks] = None, **context) -> bytes:
     static_dir, upload_dir = folders()
-    # font_css is our own constant, not user text, so it may go in unescaped.
-    html = render_template(template, font_css=Markup(font_face_css()), channel_labels=R.CHANNEL_LABELS, **context)
+    # The app's context processors read the request; the CLI and job threads have none.
+    ctx = nullcontext() if has_request_context() else current_app.test_request_context("/", method="GET")
+    with ctx:
+        html = _render(template, **context)
     return html_to_pdf(html, static_dir, upload_dir, links=links)
+
+
+def _render(template: str, **context) -> str:
+    # font_css is our own constant, not user text, so it may go in unescaped.
+    return render_template(template, font_css=Markup(font_face_css()), channel_labels=R.CHANNEL_LABELS, **context)
 
 
 def data_sheet_bytes(session, unit: Unit, period: Period, progress: Optional[Callable[[int], None]] = None) -> bytes:
