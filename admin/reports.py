@@ -75,7 +75,23 @@ def reports_unit(unit_id: int):
         select(ReportJob).where(ReportJob.unit_id == unit.id).order_by(ReportJob.id.desc()).limit(10)
     ).all()
     return render_template("admin/reports/unit.html", unit=unit, periods=_periods(), kinds=R.KINDS,
+                           default_intro=R.default_intro(unit),
                            plans=_plans(unit), jobs=jobs, percent=J.percent)
+
+
+@bp.route("/unit/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def reports_intro(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    try:
+        R.set_intro_text(db.session, unit, request.form.get("intro_text", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc))
+    else:
+        db.session.commit()
+        flash("Teks Bab I Pendahuluan disimpan.")
+    return redirect(url_for("admin.reports_unit", unit_id=unit_id))
 
 
 def _parse_request(unit: Unit, values):

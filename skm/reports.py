@@ -50,6 +50,18 @@ def default_intro(unit: Unit) -> str:
     )
 
 
+INTRO_MAX = 20000
+
+
+def set_intro_text(session: Session, unit: Unit, text: str) -> None:
+    """Store the unit's chapter I text (reused by every results report); empty = default."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > INTRO_MAX:
+        raise DomainError(f"Teks pendahuluan terlalu panjang (maksimal {integer_id(INTRO_MAX)} karakter).")
+    unit.intro_text = text
+    session.flush()
+
+
 def paragraphs(text: str) -> list[str]:
     """Split typed text into paragraphs; the template escapes each one."""
     parts = [p.strip() for p in (text or "").replace("\r\n", "\n").split("\n\n")]

@@ -166,3 +166,23 @@ def test_cli_report_matches_results(app, db, runner, tmp_path):
                             str(tmp_path / "x.pdf")])
     assert r.exit_code != 0
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_intro_text_edited_once_and_reused(app, db, client):
+    unit, _, period = _setup(db)
+    client = as_user(app, "manajer")
+    page = client.get(f"/admin/unit/{unit.id}/laporan").get_data(as_text=True)
+    r = client.post(f"/admin/unit/{unit.id}/laporan/pendahuluan",
+                    data={"csrf_token": _csrf(page), "intro_text": "Latar belakang <i>kami</i>.\r\n\r\nParagraf dua."},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "disimpan" in r.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(type(unit), unit.id).intro_text == "Latar belakang <i>kami</i>.\n\nParagraf dua."
+    pdf = client.get(f"/admin/unit/{unit.id}/laporan/unduh?kind=laporan&period_id={period.id}")
+    text = flat(pdf_text(pdf.data))
+    assert "Latar belakang <i>kami</i>. Paragraf dua." in text
+    r = client.post(f"/admin/unit/{unit.id}/laporan/pendahuluan",
+                    data={"csrf_token": _csrf(page), "intro_text": "x" * 20001}, follow_redirects=True)
+    assert r.status_code == 200 and "terlalu panjang" in r.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(type(unit), unit.id).intro_text.startswith("Latar belakang")
