@@ -325,3 +325,12 @@ class ReportJob(db.Model):
     finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     unit: Mapped[Unit] = relationship()
     period: Mapped[Optional[Period]] = relationship()
+
+
+from .models_followup import (  # noqa: E402,F401  (follow-up plans, issue 6)
+    FollowUpAction,
+    FollowUpHistory,
+    FollowUpPhoto,
+    FollowUpPlan,
+    FollowUpPriority,
+)
