@@ -76,6 +76,8 @@ def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optio
     if kind == "tindak-lanjut":
         from .followup_report import followup_context  # RTL models come from the `rtl` branch
 
+        if plan is None:
+            raise R.DomainError("Pilih rencana tindak lanjut.")
         return render_pdf("reports/tindak_lanjut.html", links=links, **followup_context(session, unit, plan, today))
     if period is None:
         raise R.DomainError("Pilih periode.")

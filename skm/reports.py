@@ -204,15 +204,12 @@ def krejcie_morgan_rows() -> list[dict]:
 
 
 def followup_plan_summary(session: Session, unit: Unit, period: Period) -> Optional[list[dict]]:
-    """The follow-up plan of this period, if the RTL module exists and one was made."""
+    """The period's follow-up plan rows, if the RTL module is installed and a plan exists."""
     try:
-        from . import followup  # built on the `rtl` branch
+        from .followup_report import plan_rows
     except ImportError:
         return None
-    finder = getattr(followup, "plan_actions_for_report", None)
-    if finder is None:
-        return None
-    return finder(session, unit, period)
+    return plan_rows(session, unit, period)
 
 
 def results_report(session: Session, unit: Unit, period: Period, today: Optional[dt.date] = None) -> dict:
