@@ -255,3 +255,58 @@ def data_sheet_pdf(
     doc.addPageTemplates([PageTemplate(id="sheet", frames=[frame], onPage=on_page)])
     doc.build(story)
     return buf.getvalue()
+
+
+def _para_text(text: str) -> str:
+    """User text for a ReportLab Paragraph: escaped, so markup in it (<img src=…>, <a href=…>)
+    prints as text and is never parsed -- Paragraph would otherwise fetch an <img src>."""
+    from xml.sax.saxutils import escape
+
+    return escape(text).replace("\n", "<br/>")
+
+
+def suggestions_pdf(title: str, subtitle: str, items: Sequence[dict], static_dir, footer: str = "") -> bytes:
+    """Appendix: the suggestions received, one numbered paragraph each (date · service, text).
+
+    ReportLab paragraphs rather than an xhtml2pdf table: a period can bring thousands of
+    suggestions, and an xhtml2pdf table of 1 000 rows took ~38 s here (its cost grows
+    faster than the rows), while flowing paragraphs is linear (~0,2 s per 1 000) and
+    wraps long words (splitLongWords).
+    """
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm, mm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer
+
+    register_reportlab_fonts(static_dir)
+    font, bold = "SKM-DejaVu", "SKM-DejaVu-Bold"
+    page_w, page_h = A4
+    left, right, top, bottom = 2.5 * cm, 2 * cm, 2 * cm, 2.2 * cm
+    h1 = ParagraphStyle("h1", fontName=bold, fontSize=15, leading=19, spaceAfter=4)
+    sub = ParagraphStyle("sub", fontName=font, fontSize=9, leading=12, spaceAfter=8, textColor="#444444")
+    meta = ParagraphStyle("meta", fontName=bold, fontSize=8.5, leading=11, textColor="#333333", spaceBefore=5,
+                          keepWithNext=1)
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=13.5, splitLongWords=1, leftIndent=14)
+    story = [Paragraph(_para_text(title), h1), Paragraph(_para_text(subtitle), sub)]
+    if not items:
+        story.append(Paragraph("Tidak ada saran yang diterima pada periode ini.", body))
+    for n, item in enumerate(items, start=1):
+        story.append(Paragraph(f"{n}. {_para_text(item['date'])} · {_para_text(item['service'])}", meta))
+        story.append(Paragraph(_para_text(item["text"]), body))
+    story.append(Spacer(1, 4 * mm))
+
+    def on_page(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor("#555555")
+        canvas.drawRightString(page_w - right, 1.1 * cm, f"{footer}{title} · Halaman {doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = BaseDocTemplate(buf, pagesize=A4, leftMargin=left, rightMargin=right, topMargin=top,
+                          bottomMargin=bottom, title=title, author="SKM Kiosk")
+    frame = Frame(left, bottom, page_w - left - right, page_h - top - bottom, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0, id="body")
+    doc.addPageTemplates([PageTemplate(id="plain", frames=[frame], onPage=on_page)])
+    doc.build(story)
+    return buf.getvalue()

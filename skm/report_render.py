@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from . import reports as R
 from .models import Period, Unit
-from .pdf import RestrictedLinks, SheetLayout, data_sheet_pdf, font_face_css, html_to_pdf
+from .pdf import RestrictedLinks, SheetLayout, data_sheet_pdf, font_face_css, html_to_pdf, suggestions_pdf
 
 PDF_KINDS = ("laporan", "pengolahan", "poster", "poster-a3", "kuesioner", "tindak-lanjut")
 
@@ -40,9 +40,10 @@ def _render(template: str, **context) -> str:
     return render_template(template, font_css=Markup(font_face_css()), channel_labels=R.CHANNEL_LABELS, **context)
 
 
-def data_sheet_bytes(session, unit: Unit, period: Period, progress: Optional[Callable[[int], None]] = None) -> bytes:
+def data_sheet_bytes(session, unit: Unit, period: Period, progress: Optional[Callable[[int], None]] = None,
+                     prefix: str = "") -> bytes:
     sheet = R.data_sheet(session, unit, period)
-    layout = SheetLayout(sheet.title, sheet.subtitle, sheet.header, sheet.footer_rows, sheet.legend)
+    layout = SheetLayout(prefix + sheet.title, sheet.subtitle, sheet.header, sheet.footer_rows, sheet.legend)
     static_dir, _ = folders()
     return data_sheet_pdf(layout, sheet.rows, static_dir, progress=progress)
 
@@ -87,7 +88,15 @@ def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optio
     if kind == "pengolahan":
         return data_sheet_bytes(session, unit, period, progress=progress)
     if kind == "laporan":
-        body = render_pdf("reports/laporan.html", links=links, **R.results_report(session, unit, period, today))
-        sheet = data_sheet_bytes(session, unit, period, progress=progress)
-        return concat_pdfs([body, sheet])
+        # Chapters in xhtml2pdf; the two appendices, which grow with the respondents,
+        # in ReportLab (see skm.pdf), joined into one file.
+        context = R.results_report(session, unit, period, today)
+        body = render_pdf("reports/laporan.html", links=links, **context)
+        static_dir, _ = folders()
+        suggestions = suggestions_pdf("LAMPIRAN 1 SARAN DAN MASUKAN RESPONDEN",
+                                      f"{unit.name} · Periode {period.name} ({context['period_range']}) · "
+                                      f"{R.integer_id(len(context['suggestions']))} saran",
+                                      context["suggestions"], static_dir, footer=f"{unit.name} · ")
+        sheet = data_sheet_bytes(session, unit, period, progress=progress, prefix="LAMPIRAN 2 – ")
+        return concat_pdfs([body, suggestions, sheet])
     raise R.DomainError(f"Jenis laporan tidak dikenal: {kind}")

@@ -92,7 +92,7 @@ def test_results_report_figures_headings_names(app, db, known):
     text = flat(pdf_text(data))
     for heading in ("LAPORAN HASIL", "BAB I PENDAHULUAN", "BAB II PENGUMPULAN DATA", "BAB III HASIL",
                     "BAB IV ANALISIS", "BAB V PENUTUP", "LAMPIRAN 1 SARAN DAN MASUKAN RESPONDEN",
-                    "LAMPIRAN 2 PENGOLAHAN DATA", "Pengolahan Data SKM per Responden dan per Unsur"):
+                    "LAMPIRAN 2 – Pengolahan Data SKM per Responden dan per Unsur"):
         assert heading in text, heading
     # Default chapter I, the unit's name, the IKM and grade, every NRR.
     assert "Peraturan Menteri Pendayagunaan Aparatur Negara" in text
@@ -262,3 +262,23 @@ def test_pngs_of_every_document_kind(app, db, known, artifacts):
         subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", pdf,
                         os.path.join(folder, kind)], check=True)
         assert os.path.getsize(os.path.join(folder, f"{kind}.png")) > 5000
+
+
+def test_many_suggestions_and_long_words_flow_across_pages(app, db, known):
+    unit, period, _ = known
+    long_word = "Pelayanan" + "sangatmemuaskan" * 20
+    for i in range(150):
+        make_response(db.session, unit, [3] * 9, day=dt.date(2023, 8, 1 + i % 28),
+                      suggestion=long_word if i == 0 else f"Saran ke-{i}: mohon loket ditambah & antrean dipercepat.")
+    db.session.commit()
+    with app.test_request_context():
+        data = build("laporan", db.session, unit, period)
+    reader = PdfReader(io.BytesIO(data))
+    appendix = [flat(p.extract_text()) for p in reader.pages if "LAMPIRAN 1 SARAN DAN MASUKAN" in p.extract_text()]
+    assert len(appendix) >= 3  # several pages, each titled by its running footer
+    text = flat(" ".join(appendix))
+    assert "151 saran" in text
+    assert "Saran ke-149: mohon loket ditambah & antrean dipercepat." in text
+    # The long word is broken inside the text column, never cut off.
+    assert "".join(text.split()).count("sangatmemuaskan") == 20
+    assert SUGGESTION in text
