@@ -282,3 +282,26 @@ def test_many_suggestions_and_long_words_flow_across_pages(app, db, known):
     # The long word is broken inside the text column, never cut off.
     assert "".join(text.split()).count("sangatmemuaskan") == 20
     assert SUGGESTION in text
+
+
+def test_unit_logo_from_upload_folder(app, db, known):
+    from PIL import Image
+
+    unit, period, _ = known
+    folder = os.path.join(app.config["UPLOAD_FOLDER"], "logos")
+    os.makedirs(folder, exist_ok=True)
+    Image.new("RGB", (120, 120), (20, 90, 40)).save(os.path.join(folder, "dpm.png"))
+    unit.logo_path = "logos/dpm.png"
+    db.session.commit()
+    links = RestrictedLinks(app.static_folder, app.config["UPLOAD_FOLDER"])
+    with app.test_request_context():
+        data = build("poster", db.session, unit, period, links=links)
+    assert "/uploads/logos/dpm.png" in links.resolved
+    assert len(PdfReader(io.BytesIO(data)).pages[0].images) == 1
+    # A logo path that points outside the upload folder is refused, not read.
+    unit.logo_path = "../../../../etc/passwd"
+    db.session.commit()
+    links = RestrictedLinks(app.static_folder, app.config["UPLOAD_FOLDER"])
+    with app.test_request_context():
+        build("poster", db.session, unit, period, links=links)
+    assert links.refused == ["/uploads/../../../../etc/passwd"]
