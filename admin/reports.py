@@ -8,6 +8,7 @@ must publish anyway, but only for units that switched on "tampilkan IKM"
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    send_file, url_for)
@@ -76,7 +77,7 @@ def reports_unit(unit_id: int):
     ).all()
     return render_template("admin/reports/unit.html", unit=unit, periods=_periods(), kinds=R.KINDS,
                            default_intro=R.default_intro(unit),
-                           plans=_plans(unit), jobs=jobs, percent=J.percent)
+                           plans=_plans(unit), jobs=jobs, percent=J.percent, is_stale=J.is_stale)
 
 
 @bp.route("/unit/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
@@ -178,14 +179,14 @@ def report_job(job_id: int):
     job = _job_or_404(job_id)
     template = "admin/reports/_job.html" if request.headers.get("HX-Request") and not request.headers.get(
         "HX-Boosted") else "admin/reports/job.html"
-    return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS)
+    return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job))
 
 
 @bp.route("/laporan/job/<int:job_id>/unduh")
 @roles_required(*REPORT_ROLES)
 def report_job_download(job_id: int):
     job = _job_or_404(job_id)
-    if job.status != "done" or not job.file_path:
+    if job.status != "done" or not job.file_path or not os.path.isfile(job.file_path):
         flash("Dokumen belum selesai dibuat.")
         return redirect(url_for("admin.report_job", job_id=job.id))
     return send_file(job.file_path, mimetype="application/pdf", as_attachment=True, download_name=job.filename,

@@ -9,6 +9,7 @@ needed on a kiosk server.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 LONG_KINDS = ("laporan", "pengolahan")
 DEFAULT_SYNC_MAX = 1500
+# A job still unfinished after this long lost its worker (a restart): shown as failed.
+STALE_AFTER = dt.timedelta(minutes=30)
+KEEP_FINISHED = dt.timedelta(days=7)
 
 
 def respondents_in(session: Session, unit: Unit, period: Period) -> int:
@@ -40,12 +44,32 @@ def needs_job(session: Session, kind: str, unit: Unit, period: Optional[Period],
 
 def create_job(session: Session, kind: str, unit: Unit, period: Optional[Period], user: Optional[User],
                filename: str) -> ReportJob:
+    prune_jobs(session, unit.id)
     job = ReportJob(unit_id=unit.id, period_id=period.id if period else None, kind=kind, status="queued",
                     total=respondents_in(session, unit, period) if period else 0, filename=filename,
                     created_by_id=user.id if user else None)
     session.add(job)
     session.flush()
     return job
+
+
+def is_stale(job: ReportJob, now: Optional[dt.datetime] = None) -> bool:
+    return job.status in ("queued", "running") and (now or utcnow()) - job.created_at > STALE_AFTER
+
+
+def prune_jobs(session: Session, unit_id: int, now: Optional[dt.datetime] = None) -> int:
+    """Forget the unit's jobs finished more than a week ago, and their files (flush only)."""
+    cutoff = (now or utcnow()) - KEEP_FINISHED
+    old = session.scalars(select(ReportJob).where(ReportJob.unit_id == unit_id, ReportJob.created_at < cutoff)).all()
+    for job in old:
+        if job.file_path:
+            try:
+                os.remove(job.file_path)
+            except OSError:
+                pass
+        session.delete(job)
+    session.flush()
+    return len(old)
 
 
 def percent(job: ReportJob) -> int:

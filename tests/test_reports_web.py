@@ -186,3 +186,28 @@ def test_intro_text_edited_once_and_reused(app, db, client):
     assert r.status_code == 200 and "terlalu panjang" in r.get_data(as_text=True)
     db.session.rollback()
     assert db.session.get(type(unit), unit.id).intro_text.startswith("Latar belakang")
+
+
+def test_stale_and_old_jobs(app, db, client, tmp_path):
+    from skm import report_jobs as J
+    from skm.models import utcnow
+
+    unit, _, period = _setup(db)
+    old_file = tmp_path / "old.pdf"
+    old_file.write_bytes(b"%PDF")
+    old = ReportJob(unit_id=unit.id, period_id=period.id, kind="laporan", status="done", filename="a.pdf",
+                    file_path=str(old_file), created_at=utcnow() - dt.timedelta(days=8))
+    stuck = ReportJob(unit_id=unit.id, period_id=period.id, kind="laporan", status="running", filename="b.pdf",
+                      created_at=utcnow() - dt.timedelta(hours=2))
+    db.session.add_all([old, stuck])
+    db.session.commit()
+    stuck_id = stuck.id
+    client = as_user(app, "manajer")
+    fragment = client.get(f"/admin/laporan/job/{stuck_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "terhenti" in fragment and "hx-trigger" not in fragment
+    r = client.get(f"/admin/laporan/job/{stuck_id}/unduh", follow_redirects=True)
+    assert r.status_code == 200 and "belum selesai" in r.get_data(as_text=True)
+    J.create_job(db.session, "laporan", unit, period, None, "c.pdf")
+    db.session.commit()
+    assert not old_file.exists()
+    assert db.session.query(ReportJob).count() == 2  # the old one is gone, the stuck one stays visible
