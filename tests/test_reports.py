@@ -305,3 +305,18 @@ def test_unit_logo_from_upload_folder(app, db, known):
     with app.test_request_context():
         build("poster", db.session, unit, period, links=links)
     assert links.refused == ["/uploads/../../../../etc/passwd"]
+
+
+@pytest.mark.parametrize("kind", ["laporan", "pengolahan", "poster", "poster-a3"])
+def test_period_without_responses_still_prints(app, db, known, kind):
+    unit, _, _ = known
+    empty = make_period(db.session, quarter(2024, 1))
+    db.session.commit()
+    with app.test_request_context():
+        text = flat(pdf_text(build(kind, db.session, unit, empty)))
+    assert "Triwulan I 2024" in text
+    if kind == "laporan":
+        assert "Triwulan III 2023 4 79,17" in text  # the trend still shows earlier quarters
+        assert "Jumlah responden: 0 orang" in text
+    else:
+        assert "79,17" not in text
