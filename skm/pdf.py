@@ -184,7 +184,7 @@ def data_sheet_pdf(
 
     ncols = len(layout.header)
     # No, Tanggal, then one column per element, then Total.
-    fixed = [10 * mm, 24 * mm]
+    fixed = [12 * mm, 26 * mm]
     rest = (usable_w - sum(fixed)) / (ncols - 2)
     col_widths = fixed + [rest] * (ncols - 2)
     font, bold, size = "SKM-DejaVu", "SKM-DejaVu-Bold", 7.5
@@ -222,13 +222,14 @@ def data_sheet_pdf(
     # The summary rows: their own table (with the header) so they are never split.
     summary_style = TableStyle(grid + [
         ("FONT", (0, 1), (1, -1), bold, size),
-        ("SPAN", (0, 1), (1, 1)), ("SPAN", (0, 2), (1, 2)), ("SPAN", (0, 3), (1, 3)),
+        ("SPAN", (0, 0), (1, 0)), ("SPAN", (0, 1), (1, 1)), ("SPAN", (0, 2), (1, 2)), ("SPAN", (0, 3), (1, 3)),
         ("SPAN", (0, 4), (1, 4)), ("SPAN", (0, 5), (1, 5)),
         ("SPAN", (2, 4), (-1, 4)), ("SPAN", (2, 5), (-1, 5)),
         ("BACKGROUND", (0, 1), (-1, -1), colors.HexColor("#f3f3f3")),
         ("FONT", (2, 4), (-1, 5), bold, size + 1),
     ])
-    summary = Table([layout.header] + layout.footer_rows, colWidths=col_widths,
+    summary_header = ["Unsur", ""] + list(layout.header[2:-1]) + [""]
+    summary = Table([summary_header] + layout.footer_rows, colWidths=col_widths,
                     rowHeights=[header_h] + [row_h + 1 * mm] * len(layout.footer_rows), style=summary_style)
     legend_style = ParagraphStyle("legend", fontName=font, fontSize=7.5, leading=9.5)
     legend = [Spacer(1, 3 * mm)] + [Paragraph(line, legend_style) for line in layout.legend]

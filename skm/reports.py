@@ -302,8 +302,8 @@ def data_sheet(session: Session, unit: Unit, period: Period) -> DataSheet:
             ["Jumlah nilai per unsur", ""] + [integer_id(e.total) for e in s.elements] + blank,
             ["NRR per unsur", ""] + [number_id(e.nrr) for e in s.elements] + blank,
             ["NRR tertimbang", ""] + [number_id(e.weighted_nrr, 3) for e in s.elements] + blank,
-            ["Jumlah NRR tertimbang (IKM unit)", ""] + [number_id(s.weighted_sum, 4)] + [""] * len(codes),
-            ["IKM (× 25)", ""] + [f"{number_id(s.ikm)}   Mutu {s.grade} ({s.kinerja})"] + [""] * len(codes),
+            ["Σ NRR tertimbang", ""] + [number_id(s.weighted_sum, 4)] + [""] * len(codes),
+            ["IKM = Σ × 25", ""] + [f"{number_id(s.ikm)}   Mutu {s.grade} ({s.kinerja})"] + [""] * len(codes),
         ]
     else:
         footer = []

@@ -183,7 +183,7 @@ def test_data_sheet_landscape_header_on_every_page(app, db, known):
     text = flat(pdf_text(data))
     assert "120 03/07/2023" not in text  # numbering is by date order
     assert " 120 " in text and "NRR per unsur" in text and "NRR tertimbang" in text
-    assert "IKM (× 25)" in text
+    assert "Σ NRR tertimbang" in text and "IKM = Σ × 25" in text
 
 
 def test_data_sheet_known_figures(app, db, known):
