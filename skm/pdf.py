@@ -78,9 +78,11 @@ def resource_policy(static_dir: Path, upload_dir: Optional[Path]):
     except ImportError:  # pragma: no cover - older xhtml2pdf has no policy object
         return None
     extra = (Path(upload_dir),) if upload_dir is not None else ()
+    # The server preset (every limit on), without network, with room for a follow-up
+    # report's documentation photos (stored re-encoded at <= 2048 px by skm.followup).
     return ResourceAccessPolicy.server(
         base_dir=Path(static_dir), extra_roots=extra, allow_remote=False, max_render_seconds=300,
-        max_document_bytes=64 * 1024 * 1024,
+        max_document_bytes=64 * 1024 * 1024, max_resources=500, max_total_bytes=400 * 1024 * 1024,
     )
 
 

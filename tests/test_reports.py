@@ -320,3 +320,31 @@ def test_period_without_responses_still_prints(app, db, known, kind):
         assert "Jumlah responden: 0 orang" in text
     else:
         assert "79,17" not in text
+
+
+def test_resource_policy_blocks_even_a_callback_that_lets_a_url_through(app):
+    """Defence in depth: xhtml2pdf's own ResourceAccessPolicy (no network, reads only in
+    static/ and uploads/) stops what a faulty link callback would let through."""
+    from skm.pdf import html_to_pdf
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+
+    class Leaky(RestrictedLinks):
+        def __call__(self, uri, rel=None):
+            return uri  # lets anything through
+
+    leaky = Leaky(app.static_folder, app.config["UPLOAD_FOLDER"])
+    html = (f'<html><body><p>x</p><img src="http://127.0.0.1:{port}/x.png" width="10" height="10">'
+            '<img src="/etc/passwd" width="10" height="10"></body></html>')
+    try:
+        data = html_to_pdf(html, app.static_folder, app.config["UPLOAD_FOLDER"], links=leaky)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+    assert data.startswith(b"%PDF")
+    assert len(PdfReader(io.BytesIO(data)).pages[0].images) == 0
