@@ -4,5 +4,6 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from . import views  # noqa: E402,F401
+from . import devices  # noqa: E402,F401
 from . import reports  # noqa: E402,F401
 from . import followup  # noqa: E402,F401

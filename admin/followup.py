@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from skm import followup as F
 from skm.extensions import db
@@ -107,7 +108,13 @@ def followup_new(unit_id: int, period_id: int):
             db.session.rollback()
             error = str(exc)
         else:
-            db.session.commit()
+            try:
+                db.session.commit()
+            except IntegrityError:  # another manager created it at the same moment
+                db.session.rollback()
+                existing = F.plan_for(db.session, unit.id, period.id) or abort(409)
+                flash(f"RTL {period.name} untuk unit ini sudah ada.")
+                return redirect(url_for("admin.followup_plan", plan_id=existing.id))
             flash(f"RTL {period.name} dibuat. Tambahkan rencana aksi untuk setiap prioritas.")
             return redirect(url_for("admin.followup_plan", plan_id=plan.id))
     return render_template("admin/followup/new.html", unit=unit, period=period, choices=choices,

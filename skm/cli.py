@@ -308,6 +308,27 @@ def table_names() -> list[str]:
     return inspect(db.engine).get_table_names()
 
 
+@skm_cli.command("set-kiosk-pin")
+@click.argument("code")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+@with_appcontext
+def set_kiosk_pin_command(code, pin_stdin):
+    """Set the front-desk PIN (4–8 digits) that opens the staff menu on the unit's tablets."""
+    from .devices import set_kiosk_pin
+
+    if pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = click.prompt("PIN kiosk (4–8 angka)", hide_input=True, confirmation_prompt=True)
+    try:
+        unit = unit_by_code(db.session, code)
+        set_kiosk_pin(db.session, unit, pin)
+    except DomainError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"PIN kiosk unit {unit.code} disimpan.")
+
+
 @skm_cli.command("report")
 @click.argument("kind", type=click.Choice(["laporan", "pengolahan", "poster", "poster-a3", "kuesioner",
                                            "tindak-lanjut"]))

@@ -434,8 +434,10 @@ def record_realization(session: Session, action: FollowUpAction, user: Optional[
     pending_pic = _clean(pending_pic, "Penanggung jawab penyelesaian", MAX_SHORT, required=belum)
 
     old_when = when_label(action)
+    # The first report always records the status (old value: none reported yet).
+    first = action.reported_at is None
     changes = [
-        ("status", STATUS_LABELS[action.status], STATUS_LABELS[status], "status", status),
+        ("status", None if first else STATUS_LABELS[action.status], STATUS_LABELS[status], "status", status),
         ("obstacles", action.obstacles, obstacles, "obstacles", obstacles),
     ]
     # Only the fields that belong to the chosen status change; the others keep

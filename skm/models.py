@@ -299,6 +299,9 @@ class Device(db.Model):
     service: Mapped[Optional[Service]] = relationship()
 
 
+from .models_kiosk import KioskPinAttempt, KioskSurvey  # noqa: E402,F401  (kiosk tables)
+
+
 class ReportJob(db.Model):
     """A report generated in the background (long results reports and data sheets).
 

@@ -164,7 +164,7 @@ def test_status_changes_are_recorded_with_user_and_time(setup):
     rows = s.scalars(select(FollowUpHistory).where(FollowUpHistory.action_id == action.id)
                      .order_by(FollowUpHistory.id)).all()
     by_field = {h.field: h for h in rows}
-    assert by_field["status"].old_value == "Belum" and by_field["status"].new_value == "Sudah"
+    assert by_field["status"].old_value is None and by_field["status"].new_value == "Sudah"  # first report
     assert by_field["status"].user_id == manager.id
     assert before <= by_field["status"].at <= utcnow() + dt.timedelta(seconds=5)
     assert by_field["realization"].new_value == "Brosur persyaratan dicetak"
@@ -420,3 +420,28 @@ def test_custom_period_has_no_following_period(db):
     plan = F.create_plan(s, unit, period, None)
     effect = F.plan_effects(s, plan, dt.date(2024, 1, 1))["U2"]
     assert effect.before == Fraction(5, 2) and effect.after is None and effect.following_name is None
+
+
+def test_proposal_properties_on_random_results():
+    from hypothesis import given, settings, strategies as st
+
+    from skm.scoring import ElementTally, element_scores
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(st.integers(1, 40), st.integers(0, 120)), min_size=1, max_size=12),
+           st.integers(0, 5))
+    def check(rows, n):
+        tallies = [ElementTally(f"U{i + 1}", f"Unsur {i + 1}", count, count + min(total, 3 * count), position=i)
+                   for i, (count, total) in enumerate(rows)]
+        scores = element_scores(tallies)
+        chosen = F.propose_priorities(scores, n)
+        codes_ = [p.code for p in chosen]
+        assert len(codes_) == len(set(codes_))
+        lowest = sorted(scores, key=lambda e: (e.nrr, e.position))[:n]
+        assert {e.code for e in lowest} <= set(codes_)
+        assert {e.code for e in scores if e.grade in "CD"} <= set(codes_)
+        # Nothing else, and lowest first.
+        assert set(codes_) == {e.code for e in lowest} | {e.code for e in scores if e.grade in "CD"}
+        assert [p.nrr for p in chosen] == sorted(p.nrr for p in chosen)
+
+    check()

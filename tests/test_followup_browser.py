@@ -66,6 +66,12 @@ def test_manager_plans_and_marks_an_action_sudah_with_photo(db, live_server, pag
         form.locator("input[name=pic]").fill("Seksi Pelayanan")
         form.locator("button:has-text('Tambah')").click()
         page.wait_for_load_state()
+    page.screenshot(path=os.path.join(shots, "03a-plan-draft.png"), full_page=True)
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.click("button:has-text('Tandai final')")
+    assert "Tandai RTL final?" in dialogs[0] and page.locator(".badge.draft").count() == 1  # cancelled
+    page.once("dialog", lambda d: d.accept())
     page.click("button:has-text('Tandai final')")
     page.wait_for_selector(".badge.final")
     assert "0 dari 3 RTL telah ditindaklanjuti (0%)" in page.inner_text("#share")
@@ -107,3 +113,48 @@ def test_manager_plans_and_marks_an_action_sudah_with_photo(db, live_server, pag
     done = s.query(FollowUpAction).filter_by(status="sudah").one()
     assert done.realization.startswith("Papan informasi") and done.done_start == dt.date(2024, 2, 5)
     assert s.query(FollowUpPhoto).one().action_id == done.id and plan.final
+
+
+def test_belum_needs_reason_and_the_error_comes_back_in_place(db, live_server, page, shots):
+    from skm import followup as F
+
+    s = db.session
+    unit = make_unit(s, "DPM", "Dinas Penanaman Modal", timezone="WITA")
+    period = make_period(s, quarter(2023, 4))
+    tie_data(s, unit, day=dt.date(2023, 11, 2))
+    manager = make_user(s, "manajer", "manager", [unit])
+    plan = F.create_plan(s, unit, period, manager)
+    for p in plan.priorities:
+        F.add_action(s, p, manager, f"Program {p.element_code}", 2024, [1, 2], "Seksi Pelayanan")
+    F.finalize_plan(s, plan, manager)
+    action_id = plan.actions[1].id
+    # Commit last and touch no attribute afterwards: outside a request every SQLite
+    # transaction takes the write lock, which would block the server thread.
+    s.commit()
+
+    page.goto(f"{live_server}/admin/login")
+    page.fill("input[name=username]", "manajer")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Keluar")
+    page.goto(f"{live_server}/admin/rtl/action/{action_id}")
+    page.check("input[name=status][value=belum]")
+    assert not page.is_visible("textarea[name=realization]")  # Sudah-only fields hide
+    assert page.input_value("input[name=pending_pic]") == "Seksi Pelayanan"
+    page.click("button:has-text('Simpan realisasi')")
+    page.wait_for_selector("#action-live .error")
+    assert "Alasan belum dilaksanakan wajib diisi." in page.inner_text("#action-live .error")
+    page.screenshot(path=os.path.join(shots, "06-belum-error.png"), full_page=True)
+    page.fill("textarea[name=pending_reason]", "Anggaran belum tersedia")
+    page.fill("textarea[name=strategy]", "Diusulkan pada APBD Perubahan")
+    page.fill("input[name=target_date]", "2024-09-30")
+    page.click("button:has-text('Simpan realisasi')")
+    page.wait_for_selector("text=Realisasi disimpan.")
+    assert page.inner_text("#status-badge") == "Belum"
+    assert "30 September 2024" in page.inner_text("#action-live")
+    assert "(WITA)" in page.inner_text(".history-table")
+    page.screenshot(path=os.path.join(shots, "07-belum-saved.png"), full_page=True)
+    s.expire_all()
+    saved = s.get(FollowUpAction, action_id)
+    assert (saved.status, saved.pending_reason, saved.target_date) == (
+        "belum", "Anggaran belum tersedia", dt.date(2024, 9, 30))

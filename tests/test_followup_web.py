@@ -240,3 +240,32 @@ def test_overdue_and_effect_are_shown_on_the_plan(db, client, world):
     page = client.get(f"/admin/rtl/plan/{plan.id}").get_data(as_text=True)
     assert "3 terlambat" in page and 'class="overdue"' in page
     assert "2,50" in page and "4,00" in page and "▲ +1,50" in page and "Triwulan I 2024" in page
+
+
+def test_draft_plan_edit_priorities_and_actions(db, client, world):
+    s = db.session
+    mgr = s.query(User).filter_by(username="mgr").one()
+    plan = F.create_plan(s, world["unit"], world["period"], mgr)
+    action = F.add_action(s, plan.priorities[0], mgr, "Lama", 2024, [1], "Seksi A")
+    s.commit()
+    plan_id, action_id = plan.id, action.id
+    login(client, "mgr")
+    edit = client.get(f"/admin/rtl/plan/{plan_id}/edit").get_data(as_text=True)
+    assert re.findall(r'value="(U\d)" id="code-U\d" checked', edit) == ["U2", "U5", "U7"]
+    r = client.post(f"/admin/rtl/plan/{plan_id}/edit", data={"codes": ["U2", "U8"], "forum_date": "2024-01-20"})
+    assert r.status_code == 302
+    bad = client.post(f"/admin/rtl/action/{action_id}/edit",
+                      data={"program": "Baru", "year": "1999", "quarters": ["3"], "pic": "Seksi B"})
+    assert bad.status_code == 200 and "antara 2000 dan 2100" in bad.get_data(as_text=True)
+    r = client.post(f"/admin/rtl/action/{action_id}/edit",
+                    data={"program": "Baru", "year": "2024", "quarters": ["3", "4"], "pic": "Seksi B"})
+    assert r.status_code == 302
+    page = client.get(f"/admin/rtl/plan/{plan_id}").get_data(as_text=True)
+    assert "TW 3, TW 4 2024" in page and "Seksi B" in page and "20 Januari 2024" in page
+    assert "U8 – Sarana dan prasarana" in page and "U5 – " not in page
+    # The history names the old and new text.
+    assert "Lama" in page and "TW 1 2024" in page
+    assert client.post(f"/admin/rtl/action/{action_id}/delete").status_code == 302
+    s.expire_all()
+    assert s.get(FollowUpAction, action_id) is None
+    assert "Baru" in client.get(f"/admin/rtl/plan/{plan_id}").get_data(as_text=True)  # kept in the history

@@ -1,7 +1,7 @@
 """rtl
 
-Revision ID: 0002_rtl
-Revises: 0001_initial
+Revision ID: 0003_rtl
+Revises: 0002_kiosk
 Create Date: 2026-11-23 09:01:41.126308
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0002_rtl'
-down_revision = '0001_initial'
+revision = "0003_rtl"
+down_revision = "0002_kiosk"
 branch_labels = None
 depends_on = None
 

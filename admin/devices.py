@@ -1,0 +1,82 @@
+"""Admin screens for kiosk tablets: list, create a pairing code/link, revoke."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from skm import devices as D
+from skm.extensions import db
+from skm.models import Device, Unit
+from skm.units import DomainError
+
+from . import bp
+from .auth import require_unit, roles_required
+
+
+class PairingForm(FlaskForm):
+    name = StringField("Nama tablet (mis. Lobi lantai 1)", validators=[Optional(), Length(max=100, message="Maksimal 100 karakter.")])
+    service_id = SelectField("Layanan", coerce=int, validate_choice=False)
+
+
+class RevokeForm(FlaskForm):
+    pass
+
+
+def _unit(unit_id: int) -> Unit:
+    require_unit(unit_id)
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _page(unit: Unit, form: PairingForm, created: Device | None = None):
+    form.service_id.choices = [(0, "Dipilih pengunjung di tablet")] + [
+        (s.id, s.name) for s in unit.services if s.active]
+    return render_template("admin/devices/index.html", unit=unit, form=form, rows=D.list_devices(db.session, unit),
+                           created=created, revoke_form=RevokeForm())
+
+
+@bp.route("/devices/")
+@roles_required("admin")
+def devices_home():
+    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)).all() if current_user.can_access_unit(u.id)]
+    if len(units) == 1:
+        return redirect(url_for("admin.devices", unit_id=units[0].id))
+    return render_template("admin/devices/units.html", units=units)
+
+
+@bp.route("/units/<int:unit_id>/devices", methods=["GET", "POST"])
+@roles_required("admin")
+def devices(unit_id):
+    unit = _unit(unit_id)
+    form = PairingForm()
+    created = None
+    if form.validate_on_submit():
+        try:
+            created = D.create_pairing(db.session, unit, service_id=form.service_id.data or None, name=form.name.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            form.service_id.errors.append(str(exc))
+        else:
+            db.session.commit()
+            form = PairingForm(formdata=None)
+    return _page(unit, form, created)
+
+
+@bp.route("/units/<int:unit_id>/devices/<int:device_id>/revoke", methods=["POST"])
+@roles_required("admin")
+def revoke_device(unit_id, device_id):
+    unit = _unit(unit_id)
+    device = db.session.get(Device, device_id)
+    if device is None or device.unit_id != unit.id:
+        abort(404)
+    if RevokeForm().validate_on_submit():
+        D.revoke_device(db.session, device)
+        db.session.commit()
+        flash(f"Izin {device.name} dicabut; tablet itu tidak dapat mengirim survei lagi.")
+    return redirect(url_for("admin.devices", unit_id=unit.id))

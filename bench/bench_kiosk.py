@@ -1,0 +1,158 @@
+"""Kiosk step latency under concurrent tablets, and the bytes of each swap.
+
+Simulated tablets are threads, each with its own Flask test client, its own paired device
+and real CSRF tokens, answering the whole survey (service, profile, nine elements, saran,
+send) several times. The database is a fresh SQLite file (or BENCH_DATABASE_URL).
+Run: `make bench` or `.venv/bin/python -m bench bench_kiosk`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import tempfile
+import threading
+import time
+from collections import defaultdict
+
+# (name, tablets, surveys per tablet, mean think time between taps in seconds)
+SCENARIOS = [
+    ("stress: no think time", int(os.environ.get("BENCH_TABLETS", "12")), 2, 0.0),
+    ("lobby: a tap every ~0.6 s", int(os.environ.get("BENCH_TABLETS_THINK", "24")), 1, 0.6),
+]
+HX = {"HX-Request": "true"}
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+TOKEN_RE = re.compile(r'data-token="([^"]+)"')
+ACTION_RE = re.compile(r'action="/kiosk/s/[^/]+/([^"/]+)"')
+
+
+def _think(mean, rng):
+    if mean:
+        time.sleep(rng.uniform(mean * 0.5, mean * 1.5))
+
+
+def _tablet(app, cookie, timings, sizes, errors, surveys, think):
+    import random
+
+    rng = random.Random(cookie)
+    client = app.test_client()
+    client.set_cookie("skm_kiosk", cookie, path="/kiosk")
+    html = client.get("/kiosk/", headers=HX).get_data(as_text=True)
+    for _ in range(surveys):
+        _think(think, rng)
+        t0 = time.perf_counter()
+        r = client.post("/kiosk/start", data={"csrf_token": CSRF_RE.search(html).group(1)}, headers=HX)
+        timings["start"].append(time.perf_counter() - t0)
+        html = r.get_data(as_text=True)
+        sizes["start"].append(len(r.data))
+        token = TOKEN_RE.search(html).group(1)
+        while r.headers.get("X-Kiosk") != "saran":
+            step = ACTION_RE.search(html).group(1)
+            value = {"service": re.search(r'name="value" value="(\d+)"', html).group(1) if "service" == step else None,
+                     "gender": "P", "age": "35", "education": "SMA", "occupation": "SWASTA"}.get(step) or "4"
+            kind = "element" if step.startswith("el-") else step
+            _think(think, rng)
+            t0 = time.perf_counter()
+            r = client.post(f"/kiosk/s/{token}/{step}", data={"value": value, "csrf_token": CSRF_RE.search(html).group(1)},
+                            headers=HX)
+            timings[kind].append(time.perf_counter() - t0)
+            sizes[r.headers.get("X-Kiosk", "?")].append(len(r.data))
+            html = r.get_data(as_text=True)
+            if r.status_code != 200:
+                errors.append((step, r.status_code))
+                return
+        _think(think, rng)
+        t0 = time.perf_counter()
+        r = client.post(f"/kiosk/s/{token}/send", data={"skip": "1", "csrf_token": CSRF_RE.search(html).group(1)},
+                        headers=HX)
+        timings["send"].append(time.perf_counter() - t0)
+        sizes["thanks"].append(len(r.data))
+        if r.headers.get("X-Kiosk-Ack") != token:
+            errors.append(("send", r.status_code))
+        t0 = time.perf_counter()
+        r = client.get("/kiosk/", headers=HX)
+        timings["welcome"].append(time.perf_counter() - t0)
+        sizes["welcome"].append(len(r.data))
+        html = r.get_data(as_text=True)
+
+
+def _run(app, cookies, surveys, think):
+    timings, sizes, errors = defaultdict(list), defaultdict(list), []
+    threads = [threading.Thread(target=_tablet, args=(app, c, timings, sizes, errors, surveys, think))
+               for c in cookies]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, timings, sizes, errors
+
+
+def _report(title, wall, timings, errors, stored):
+    print(f"-- {title}: wall {wall:.2f} s, {stored} responses stored, {len(errors)} errors")
+    print(f"   {'step':<12}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+    for kind in ("start", "service", "gender", "age", "education", "occupation", "element", "send", "welcome"):
+        values = sorted(timings.get(kind, []))
+        if not values:
+            continue
+        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+        print(f"   {kind:<12}{len(values):>6}{statistics.median(values) * 1000:>9.1f}{p95 * 1000:>9.1f}"
+              f"{values[-1] * 1000:>9.1f}")
+
+
+def main() -> None:
+    from sqlalchemy import func, select
+
+    from skm import create_app
+    from skm import devices as D
+    from skm.extensions import db
+    from skm.models import Response
+    from skm.units import add_services, create_unit
+
+    tmp = tempfile.mkdtemp(prefix="bench-kiosk-")
+    os.environ["SKM_INSTANCE_PATH"] = tmp
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SECURE_COOKIES": False,
+                      "TESTING": True})
+    most = max(n for _, n, _, _ in SCENARIOS)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        unit = create_unit(db.session, "BENCH", "Unit Bench", min_survey_seconds=0)
+        add_services(db.session, unit, ["Layanan A", "Layanan B", "Layanan C"])
+        cookies = []
+        for _ in range(most):
+            device = D.create_pairing(db.session, unit)
+            cookies.append(D.pair_device(db.session, device.pairing_code)[1])
+        db.session.commit()
+        page = app.test_client()
+        page.set_cookie("skm_kiosk", cookies[0], path="/kiosk")
+        full = len(page.get("/kiosk/").data)
+        static = {name: os.path.getsize(os.path.join(app.static_folder, name))
+                  for name in ("js/htmx-2.0.8.min.js", "js/kiosk.js", "css/kiosk.css")}
+
+    print(f"kiosk on {url.split(':')[0]}; {os.cpu_count()} CPUs; threads with the Flask test client, "
+          f"one app process (a GIL), real CSRF tokens")
+    expected = 0
+    all_sizes = defaultdict(list)
+    for title, tablets, surveys, think in SCENARIOS:
+        wall, timings, sizes, errors = _run(app, cookies[:tablets], surveys, think)
+        expected += tablets * surveys
+        with app.app_context():
+            stored = db.session.scalar(select(func.count()).select_from(Response))
+            db.session.remove()
+        _report(f"{title}; {tablets} tablets x {surveys} survey(s)", wall, timings, errors, stored)
+        for k, v in sizes.items():
+            all_sizes[k] += v
+        assert not errors, errors
+    with app.app_context():
+        db.engine.dispose()
+    print("bytes per htmx swap (uncompressed HTML, largest seen):")
+    print("   " + ", ".join(f"{kind} {max(values)}" for kind, values in sorted(all_sizes.items())))
+    print(f"full first page: {full} bytes; static (cached after first load): " +
+          ", ".join(f"{k} {v}" for k, v in static.items()))
+    assert stored == expected
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+"""The kiosk survey through the HTTP interface: flow, exactly-once, validation, devices, PIN."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import func, select
+
+from skm import devices as D
+from skm import kiosk_flow as F
+from skm.models import Device, Response, utcnow
+from skm.models_kiosk import KioskPinAttempt, KioskSurvey
+from skm.responses import ResponseData, record_response
+from tests.factories import make_period, make_response, make_unit
+from tests.kiosk_helpers import HX, pair_tablet
+
+NINE = [4, 3, 4, 2, 3, 4, 4, 3, 1]
+
+
+def responses(db):
+    return db.session.scalars(select(Response)).all()
+
+
+def test_full_flow_stores_every_field(app, db):
+    unit = make_unit(db.session, min_survey_seconds=0)
+    service = unit.services[1]
+    tablet = pair_tablet(app, db, unit)
+    assert tablet.kind == "welcome" and "Sentuh untuk memulai" in tablet.html
+    tablet.start()
+    assert tablet.kind == "service" and tablet.last.headers["X-Kiosk"] == "service"
+    assert "<html" not in tablet.html  # a fragment for htmx
+    tablet.answer("service", service.id)
+    assert tablet.kind == "gender"
+    tablet.answer("gender", "L")
+    tablet.answer("age", "42")
+    tablet.answer("education", "SMA")
+    tablet.answer("occupation", "LAINNYA")
+    assert tablet.kind == "occupation" and 'name="other"' in tablet.html
+    tablet.answer("occupation", "LAINNYA", other="  Petani   kopi ")
+    assert tablet.kind == "element" and "Pertanyaan 1 / 9" in tablet.html
+    assert "Sangat sesuai" in tablet.html and "<svg" in tablet.html
+    for code, rating in zip([e.code for e in unit.current_questionnaire.elements], NINE):
+        tablet.answer(f"el-{code}", rating)
+    assert tablet.kind == "saran"
+    token = tablet.token
+    tablet.send("Antrean terlalu lama.")
+    assert tablet.kind == "thanks" and "Terima kasih atas penilaian Anda" in tablet.html
+    assert tablet.last.headers["X-Kiosk-Ack"] == token
+    [r] = responses(db)
+    assert (r.channel, r.token, r.device_id, r.service_id) == ("kiosk", token, tablet.device_id, service.id)
+    assert (r.gender, r.age, r.education, r.occupation, r.occupation_other) == ("L", 42, "SMA", "LAINNYA", "Petani kopi")
+    assert r.suggestion == "Antrean terlalu lama."
+    assert {a.element.code: a.rating for a in r.answers} == {
+        e.code: v for e, v in zip(unit.current_questionnaire.elements, NINE)}
+    assert all(a.service_id == service.id and a.survey_date == r.survey_date for a in r.answers)
+    assert r.duration_seconds is not None and r.flagged is False
+    assert r.survey_date == D.local_now(unit).date() and r.time_slot in ("08.00-12.00", "13.00-17.00")
+    assert F.kiosk_completion(db.session, unit.id, r.survey_date, r.survey_date) == (1, 1)
+    survey = db.session.scalar(select(KioskSurvey))
+    assert survey.status == "finished" and survey.response_id == r.id and "values" not in survey.answers
+
+
+def test_works_without_htmx_full_pages(app, db):
+    unit = make_unit(db.session, ask_education=False, ask_occupation=False, min_survey_seconds=0)
+    tablet = pair_tablet(app, db, unit)
+    tablet.home(htmx=False)
+    assert "<html" in tablet.html and "kiosk.js" in tablet.html
+    tablet.start(htmx=False)
+    assert "<html" in tablet.html and tablet.kind == "service"
+    tablet.fill_all(unit, [4] * 9, service_id=unit.services[0].id, htmx=False)
+    tablet.send(htmx=False)
+    assert tablet.kind == "thanks" and "<html" in tablet.html
+    assert 'http-equiv="refresh"' in tablet.html  # returns to welcome without JS too
+    [r] = responses(db)
+    assert r.education is None and r.occupation is None and r.suggestion is None
+
+
+def test_back_keeps_answers_and_changes_them(app, db):
+    unit = make_unit(db.session, min_survey_seconds=0)
+    tablet = pair_tablet(app, db, unit, service_id=make_unit and None)
+    tablet.start()
+    tablet.answer("service", unit.services[0].id)
+    tablet.answer("gender", "P")
+    tablet.post(f"/kiosk/s/{tablet.token}/age/back")
+    assert tablet.kind == "gender" and 'value="P" class="btn btn-choice btn-tall selected"' in tablet.html
+    tablet.answer("gender", "L")
+    assert tablet.kind == "age"
+    survey = db.session.scalar(select(KioskSurvey))
+    db.session.refresh(survey)
+    assert survey.answers["values"]["gender"] == "L"
+
+
+def test_double_submit_stores_once(app, db):
+    unit = make_unit(db.session, min_survey_seconds=0)
+    tablet = pair_tablet(app, db, unit)
+    tablet.start()
+    tablet.fill_all(unit, [3] * 9, service_id=unit.services[0].id)
+    token = tablet.token
+    first = tablet.send("Bagus")
+    second = tablet.send("Bagus", token=token)  # identical repeated POST
+    assert first.headers["X-Kiosk-Ack"] == second.headers["X-Kiosk-Ack"] == token
+    assert tablet.kind == "thanks"
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    # Browser back and resubmit of an earlier step: the survey is over, nothing changes.
+    tablet.answer("el-U3", 1)
+    assert tablet.kind == "welcome" and "sudah berakhir" in tablet.html
+    assert len(responses(db)[0].answers) == 9
+
+
+def test_racing_submits_store_once(app, db):
+    unit = make_unit(db.session, min_survey_seconds=0)
+    tablet = pair_tablet(app, db, unit)
+    tablet.start()
+    tablet.fill_all(unit, [4] * 9, service_id=unit.services[0].id)
+    url, data = f"/kiosk/s/{tablet.token}/send", {"skip": "1", "csrf_token": tablet.csrf}
+    cookies = {c.key: c.value for c in tablet.client._cookies.values()}
+    results = []
+
+    def post():
+        c = app.test_client()
+        for name, value in cookies.items():
+            c.set_cookie(name, value, path="/kiosk" if name == "skm_kiosk" else "/")
+        r = c.post(url, data=data, headers=HX)
+        results.append((r.status_code, r.headers.get("X-Kiosk-Ack")))
+
+    db.session.rollback()  # the test's own session must not hold SQLite's write lock
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [(200, tablet.token)] * 4
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_twin_committed_first_is_acknowledged(app, db):
+    """The IntegrityError path: another worker stored this token after we read the survey."""
+    unit = make_unit(db.session, min_survey_seconds=0)
+    tablet = pair_tablet(app, db, unit)
+    tablet.start()
+    tablet.fill_all(unit, [2] * 9, service_id=unit.services[0].id)
+    data = ResponseData(survey_date=dt.date.today(), ratings={e.code: 2 for e in unit.current_questionnaire.elements})
+    record_response(db.session, unit, data, "kiosk", token=tablet.token, device_id=tablet.device_id)
+    db.session.commit()  # the survey row itself is still "open"
+    tablet.send()
+    assert tablet.kind == "thanks" and tablet.last.headers["X-Kiosk-Ack"] == tablet.token
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_idle_reset_discards_answers_and_counts_abandoned(app, db):
+    unit = make_unit(db.session)
+    tablet = pair_tablet(app, db, unit)
+    tablet.start()
+    assert 'data-idle="60"' in tablet.html and 'data-countdown="20"' in tablet.html
+    tablet.answer("service", unit.services[0].id)
+    tablet.answer("gender", "P")
+    token = tablet.token
+    tablet.post(f"/kiosk/s/{token}/abandon")
+    assert tablet.kind == "welcome"
+    survey = db.session.scalar(select(KioskSurvey).where(KioskSurvey.token == token))
+    assert survey.status == "abandoned" and survey.answers == {}
+    assert responses(db) == []
+    today = D.local_now(unit).date()
+    assert F.kiosk_completion(db.session, unit.id, today, today) == (0, 1)
+    # The abandoned token cannot be continued or sent.
+    tablet.post(f"/kiosk/s/{token}/send", {"skip": "1"})
+    assert tablet.kind == "welcome" and responses(db) == []
+    # Starting again over an unfinished survey abandons the old one.
+    tablet.start()
+    tablet.start()
+    assert F.kiosk_completion(db.session, unit.id, today, today) == (0, 3)
+
+
+def test_server_side_validation_stores_nothing(app, db):
+    unit = make_unit(db.session)
+    other = make_unit(db.session, code="LAIN", name="Unit Lain", services=("Layanan Lain",))
+    tablet = pair_tablet(app, db, unit)
+    tablet.start()
+    token = tablet.token
+
+    def values():
+        survey = db.session.scalar(select(KioskSurvey).where(KioskSurvey.token == token))
+        db.session.refresh(survey)
+        return dict(survey.answers["values"])
+
+    tablet.answer("service", other.services[0].id)
+    assert tablet.kind == "service" and "Pilih salah satu layanan" in tablet.html and values() == {}
+    tablet.answer("service", unit.services[0].id)
+    for bad in ("14", "100", "abc", "", "9999999"):
+        tablet.answer("age", bad)
+        assert tablet.kind == "age" and "Usia harus antara 15 dan 99 tahun" in tablet.html
+    tablet.answer("gender", "X")
+    assert "Pilih Laki-laki atau Perempuan" in tablet.html
+    for bad in ("5", "0", "-1", "tiga"):
+        tablet.answer("el-U1", bad)
+        assert tablet.kind == "element" and "Pilih salah satu dari empat jawaban" in tablet.html
+    tablet.answer("el-U99", "3")
+    assert "tidak ada di kuesioner" in tablet.html
+    assert values() == {"service": unit.services[0].id}
+    # Sending with required answers missing shows the first missing question.
+    tablet.send()
+    assert tablet.kind == "gender" and "belum dijawab" in tablet.html
+    tablet.post(f"/kiosk/s/{token}/send", {"value": "x" * 1001})
+    assert "Saran terlalu panjang" in tablet.html
+    # A stale (unknown) token.
+    tablet.post("/kiosk/s/tidak-ada/el-U1", {"value": "3"})
+    assert tablet.kind == "welcome" and "tidak dikenal" in tablet.html
+    assert responses(db) == []
+    assert tablet.last.status_code == 200
+
+
+def test_unpaired_and_revoked_devices_are_refused(app, db, client):
+    unit = make_unit(db.session)
+    db.session.commit()
+    assert client.post("/kiosk/start", headers=HX).status_code in (400, 403)
+    page = client.get("/kiosk/").get_data(as_text=True)
+    assert "belum terdaftar" in page
+    tablet = pair_tablet(app, db, unit)
+    tablet.start()
+    tablet.fill_all(unit, [4] * 9, service_id=unit.services[0].id)
+    device = db.session.get(Device, tablet.device_id)
+    assert device.credential_hash and tablet.client.get_cookie("skm_kiosk", path="/kiosk").value not in device.credential_hash
+    D.revoke_device(db.session, device)
+    db.session.commit()
+    response = tablet.send()
+    assert response.status_code == 403 and tablet.kind == "pair"
+    assert tablet.start().status_code == 403
+    assert responses(db) == []
+    assert "dicabut" in tablet.home().get_data(as_text=True)
+
+
+def test_pairing_codes(app, db):
+    unit = make_unit(db.session)
+    device = D.create_pairing(db.session, unit, service_id=unit.services[0].id, now=utcnow() - dt.timedelta(hours=25))
+    code = device.pairing_code
+    db.session.commit()
+    tablet = pair_tablet(app, db, unit)  # a good one, to get a CSRF token
+    r = tablet.post("/kiosk/pair", {"code": code}, htmx=False)
+    assert "kedaluwarsa" in tablet.html and "skm_kiosk" not in r.headers.get("Set-Cookie", "")
+    good = D.create_pairing(db.session, unit)
+    good_code = good.pairing_code
+    db.session.commit()
+    D.pair_device(db.session, good_code)
+    db.session.commit()
+    tablet.post("/kiosk/pair", {"code": good_code.lower()}, htmx=False)
+    assert "tidak dikenal" in tablet.html
+    assert "tidak dikenal" in tablet.client.get("/kiosk/pair/ZZZZZZZZ").get_data(as_text=True)
+
+
+def test_bound_service_skips_service_step(app, db):
+    unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False,
+                     min_survey_seconds=0)
+    service = unit.services[1]
+    tablet = pair_tablet(app, db, unit, service_id=service.id)
+    tablet.start()
+    assert tablet.kind == "element"
+    tablet.fill_all(unit, [4] * 9)
+    tablet.send()
+    [r] = responses(db)
+    assert r.service_id == service.id and r.gender is None and r.age is None
+
+
+def test_low_rating_asks_for_a_reason(app, db):
+    unit = make_unit(db.session, ask_suggestion_on_low=True, ask_gender=False, ask_age=False,
+                     ask_education=False, ask_occupation=False)
+    tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    tablet.start()
+    tablet.fill_all(unit, [4, 4, 4, 4, 4, 4, 4, 4, 4])
+    assert "nilai rendah" not in tablet.html and "Lewati" in tablet.html
+    tablet.post(f"/kiosk/s/{tablet.token}/el-U9/back")
+    tablet.answer("el-U9", 2)
+    assert tablet.kind == "saran" and "nilai rendah" in tablet.html
+
+
+def test_fast_and_frequent_surveys_are_flagged_not_refused(app, db):
+    unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False)
+    app.config.update(KIOSK_DEVICE_MAX_PER_WINDOW=3)
+    tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    for _ in range(5):
+        tablet.start()
+        tablet.fill_all(unit, [4] * 9)
+        tablet.send()
+        assert tablet.kind == "thanks"
+    rows = db.session.scalars(select(Response).order_by(Response.id)).all()
+    assert len(rows) == 5 and all(r.flagged for r in rows)
+    assert "terlalu cepat" in rows[0].flag_reason and "dari tablet ini" not in rows[0].flag_reason
+    assert "dari tablet ini" in rows[3].flag_reason and "dari tablet ini" in rows[4].flag_reason
+    assert not any(r.excluded for r in rows)  # kept and counted until an admin excludes them
+
+
+def test_wrong_pin_is_limited_in_the_database(app, db):
+    unit = make_unit(db.session)
+    D.set_kiosk_pin(db.session, unit, "2468")
+    db.session.commit()
+    tablet = pair_tablet(app, db, unit)
+    for _ in range(5):
+        tablet.post("/kiosk/staff/pin", {"pin": "1111"})
+        assert "PIN salah" in tablet.html
+    assert db.session.scalar(select(func.count()).select_from(KioskPinAttempt)) == 5
+    tablet.post("/kiosk/staff/pin", {"pin": "2468"})
+    assert "Terlalu banyak PIN salah" in tablet.html and "Menu petugas" not in tablet.html
+    # Another worker/session of the same tablet sees the same lock (it is in the database).
+    twin = pair_tablet(app, db, unit)
+    twin.client.set_cookie("skm_kiosk", tablet.client.get_cookie("skm_kiosk", path="/kiosk").value, path="/kiosk")
+    twin.post("/kiosk/staff/pin", {"pin": "2468"})
+    assert "Terlalu banyak PIN salah" in twin.html
+    device = db.session.get(Device, tablet.device_id)
+    later = utcnow() + D.PIN_WINDOW + dt.timedelta(seconds=1)
+    assert D.pin_locked_for(db.session, device, later) == 0
+    assert D.check_kiosk_pin(db.session, device, "2468", later) is True
+
+
+def test_staff_menu_pause_resume_restart_and_service(app, db):
+    unit = make_unit(db.session)
+    D.set_kiosk_pin(db.session, unit, "2468")
+    db.session.commit()
+    tablet = pair_tablet(app, db, unit)
+    tablet.post("/kiosk/staff/pause")
+    assert "Masukkan PIN" in tablet.html
+    assert not db.session.get(Device, tablet.device_id).paused
+    tablet.start()
+    tablet.post("/kiosk/staff/pin", {"pin": "2468"})
+    assert "Menu petugas" in tablet.html
+    tablet.post("/kiosk/staff/pause")
+    assert tablet.kind == "paused" and "Sedang istirahat" in tablet.html
+    assert tablet.home().get_data(as_text=True).count("Sedang istirahat") == 1
+    tablet.start()
+    assert tablet.kind == "paused"
+    tablet.post("/kiosk/staff/pin", {"pin": "2468"})
+    tablet.post("/kiosk/staff/service", {"service_id": str(unit.services[1].id)})
+    tablet.post("/kiosk/staff/pin", {"pin": "2468"})
+    tablet.post("/kiosk/staff/resume")
+    assert tablet.kind == "welcome"
+    device = db.session.get(Device, tablet.device_id)
+    db.session.refresh(device)
+    assert device.service_id == unit.services[1].id and not device.paused
+    tablet.start()
+    assert tablet.kind == "gender"  # bound service: no service step
+    tablet.post("/kiosk/staff/pin", {"pin": "2468"})
+    tablet.post("/kiosk/staff/restart")
+    assert tablet.kind == "welcome"
+    statuses = db.session.scalars(select(KioskSurvey.status)).all()
+    assert "open" not in statuses
+
+
+def test_expired_csrf_token_restarts_cleanly(app, db):
+    unit = make_unit(db.session)
+    tablet = pair_tablet(app, db, unit)
+    tablet.start()
+    token = tablet.token
+    tablet.answer("service", unit.services[0].id)
+    response = tablet.post(f"/kiosk/s/{token}/gender", {"value": "L", "csrf_token": "kedaluwarsa"})
+    assert response.status_code == 200 and tablet.kind == "welcome"
+    assert "Silakan mulai lagi" in tablet.html
+    survey = db.session.scalar(select(KioskSurvey).where(KioskSurvey.token == token))
+    assert survey.status == "abandoned"
+    # The welcome screen carries a fresh token: the next survey starts normally.
+    tablet.start()
+    assert tablet.kind == "service"
+
+
+def test_each_screen_gets_a_fresh_csrf_token(app, db):
+    unit = make_unit(db.session)
+    tablet = pair_tablet(app, db, unit)
+    first = tablet.csrf
+    import time
+    time.sleep(1.1)
+    tablet.start()
+    assert tablet.csrf != first  # a new signed (timestamped) token for this survey
+
+
+def test_no_history_or_cache_for_the_next_visitor(app, db):
+    unit = make_unit(db.session)
+    tablet = pair_tablet(app, db, unit)
+    page = tablet.home(htmx=False)
+    html = page.get_data(as_text=True)
+    assert '"historyEnabled": false' in html and '"historyCacheSize": 0' in html
+    assert "hx-push-url" not in html and "<script>" not in html and "onclick" not in html
+    assert "/static/js/htmx-2.0.8.min.js" in html  # the pinned htmx major version
+    assert page.headers["Cache-Control"] == "no-store"
+    tablet.start()
+    assert tablet.last.headers["Cache-Control"] == "no-store" and "hx-push-url" not in tablet.html
+
+
+def test_welcome_shows_public_ikm_when_enabled(app, db):
+    unit = make_unit(db.session, kiosk_show_ikm=True)
+    today = D.local_now(unit).date()
+    from skm.periods import PeriodSpan
+    make_period(db.session, PeriodSpan("Tahun ini", "custom", today.replace(month=1, day=1), today.replace(month=12, day=31)))
+    for _ in range(3):
+        make_response(db.session, unit, [4] * 9, day=today)
+    db.session.commit()
+    tablet = pair_tablet(app, db, unit)
+    assert "100,00" in tablet.html and "Mutu A" in tablet.html and "Tahun ini" in tablet.html
+    unit.kiosk_show_ikm = False
+    db.session.commit()
+    assert "100,00" not in tablet.home().get_data(as_text=True)
+
+
+def test_unit_logo_is_served_locally(app, db):
+    import os
+    unit = make_unit(db.session)
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    with open(os.path.join(app.config["UPLOAD_FOLDER"], "logo.png"), "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\nfake")
+    unit.logo_path = "logo.png"
+    db.session.commit()
+    tablet = pair_tablet(app, db, unit)
+    assert 'src="/kiosk/logo"' in tablet.html
+    assert tablet.client.get("/kiosk/logo").data.startswith(b"\x89PNG")
+    unit.logo_path = "../secret_key"
+    db.session.commit()
+    assert tablet.client.get("/kiosk/logo").status_code == 404

@@ -1,0 +1,115 @@
+"""Admin screens for kiosk tablets, the set-kiosk-pin command and the completion figure."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from skm import devices as D
+from skm import kiosk_flow as F
+from skm.models import Device, Unit
+from tests.factories import login, make_unit, make_user
+import pytest
+
+from tests.kiosk_helpers import _Client, pair_tablet
+
+
+@pytest.fixture
+def client(app):
+    return _Client(app.test_client())
+
+
+def _csrf(html):
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_admin_creates_lists_and_revokes_devices(app, db, client):
+    unit = make_unit(db.session)
+    make_user(db.session)
+    db.session.commit()
+    login(client)
+    page = client.get(f"/admin/units/{unit.id}/devices").get_data(as_text=True)
+    assert "Belum ada tablet" in page
+    created = client.post(f"/admin/units/{unit.id}/devices",
+                          data={"name": "Lobi lantai 1", "service_id": str(unit.services[0].id), "csrf_token": _csrf(page)})
+    html = created.get_data(as_text=True)
+    code = re.search(r'class="pairing-code">([A-Z0-9]+)<', html).group(1)
+    assert f"/kiosk/pair/{code}" in html and "Menunggu pemasangan" in html
+    device = db.session.scalar(select(Device).where(Device.name == "Lobi lantai 1"))
+    assert device.service_id == unit.services[0].id and device.credential_hash is None
+    # The tablet pairs with that code and sends one survey.
+    tablet = pair_tablet(app, db, unit)
+    tablet.client._client.get(f"/kiosk/pair/{code}")
+    tablet.post("/kiosk/pair", {"code": code}, htmx=False)
+    tablet.home()
+    tablet.start()
+    assert tablet.kind == "gender"  # bound to the service
+    tablet.fill_all(unit, [4] * 9)
+    tablet.send()
+    page = client.get(f"/admin/units/{unit.id}/devices").get_data(as_text=True)
+    row = re.search(r"<tr>\s*<td>Lobi lantai 1</td>(.*?)</tr>", page, re.S).group(1)
+    assert "Aktif" in row and '<td class="num">1</td>' in row
+    # Revoke.
+    response = client.post(f"/admin/units/{unit.id}/devices/{device.id}/revoke", data={"csrf_token": _csrf(page)})
+    assert response.status_code == 302
+    db.session.refresh(device)
+    assert device.revoked_at is not None
+    assert tablet.start().status_code == 403
+    assert "Dicabut" in client.get(f"/admin/units/{unit.id}/devices").get_data(as_text=True)
+
+
+def test_bad_input_and_other_units_service_refused(app, db, client):
+    unit = make_unit(db.session)
+    other = make_unit(db.session, code="LAIN", name="Unit Lain", services=("X",))
+    make_user(db.session)
+    db.session.commit()
+    login(client)
+    page = client.get(f"/admin/units/{unit.id}/devices").get_data(as_text=True)
+    response = client.post(f"/admin/units/{unit.id}/devices",
+                           data={"name": "A", "service_id": str(other.services[0].id), "csrf_token": _csrf(page)})
+    assert response.status_code == 200 and "Layanan tidak ditemukan di unit ini" in response.get_data(as_text=True)
+    response = client.post(f"/admin/units/{unit.id}/devices",
+                           data={"name": "x" * 101, "service_id": "0", "csrf_token": _csrf(page)})
+    assert "Maksimal 100 karakter" in response.get_data(as_text=True)
+    assert db.session.scalars(select(Device)).all() == []
+    assert client.get("/admin/units/999/devices").status_code == 404
+
+
+def test_device_screens_are_admin_only(app, db, client):
+    unit = make_unit(db.session)
+    make_user(db.session, "manajer", "manager", units=[unit])
+    db.session.commit()
+    assert client.get(f"/admin/units/{unit.id}/devices").status_code == 302  # login first
+    login(client, "manajer")
+    assert client.get(f"/admin/units/{unit.id}/devices").status_code == 403
+    assert client.get("/admin/devices/").status_code == 403
+
+
+def test_set_kiosk_pin_command(app, db, runner):
+    unit = make_unit(db.session)
+    db.session.commit()
+    result = runner.invoke(args=["skm", "set-kiosk-pin", "uji", "--pin-stdin"], input="482913\n")
+    assert result.exit_code == 0, result.output
+    assert "PIN kiosk unit UJI disimpan" in result.output
+    db.session.expire_all()
+    assert check_password_hash(db.session.get(Unit, unit.id).kiosk_pin_hash, "482913")
+    bad = runner.invoke(args=["skm", "set-kiosk-pin", "UJI", "--pin-stdin"], input="12\n")
+    assert bad.exit_code != 0 and "4–8 angka" in bad.output
+    missing = runner.invoke(args=["skm", "set-kiosk-pin", "TIDAKADA", "--pin-stdin"], input="1234\n")
+    assert missing.exit_code != 0 and "tidak ditemukan" in missing.output
+
+
+def test_kiosk_completion_counts_by_unit_and_date(app, db):
+    unit = make_unit(db.session, min_survey_seconds=0)
+    tablet = pair_tablet(app, db, unit)
+    for finish in (True, False, True):
+        tablet.start()
+        tablet.fill_all(unit, [3] * 9, service_id=unit.services[0].id)
+        if finish:
+            tablet.send()
+    tablet.start()  # the last unfinished one is abandoned by this new start, which stays open
+    today = D.local_now(unit).date()
+    assert F.kiosk_completion(db.session, unit.id, today, today) == (2, 4)
+    import datetime as dt
+    assert F.kiosk_completion(db.session, unit.id, today + dt.timedelta(days=1), today + dt.timedelta(days=9)) == (0, 0)
