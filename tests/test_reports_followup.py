@@ -126,3 +126,18 @@ def test_followup_png(app, db, plan, artifacts):
     pages = len(PdfReader(pdf).pages)
     subprocess.run(["pdftoppm", "-png", "-r", "50", pdf, os.path.join(folder, "tindak-lanjut")], check=True)
     assert pages >= 3
+
+
+def test_plan_page_links_to_the_followup_pdf(app, db, plan):
+    from tests.factories import make_user
+    from tests.test_reports_web import as_user
+
+    unit, period, p = plan
+    make_user(db.session, "manajer", "manager", [unit])
+    db.session.commit()
+    client = as_user(app, "manajer")
+    html = client.get(f"/admin/rtl/plan/{p.id}").get_data(as_text=True)
+    link = f"/admin/unit/{unit.id}/laporan/unduh?kind=tindak-lanjut&amp;plan_id={p.id}"
+    assert link in html
+    r = client.get(link.replace("&amp;", "&"))
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
