@@ -7,7 +7,6 @@ must publish anyway, but only for units that switched on "tampilkan IKM"
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
@@ -196,7 +195,9 @@ def report_job_download(job_id: int):
 def _current_period(unit: Unit, name: str | None):
     if name:
         return db.session.scalar(select(Period).where(Period.name == name))
-    today = dt.date.today()
+    from skm.followup import unit_today
+
+    today = unit_today(unit)  # the unit's time zone, not the server's
     return db.session.scalar(
         select(Period).where(Period.start_date <= today).order_by(Period.end_date.desc(), Period.id.desc())
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path

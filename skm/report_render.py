@@ -72,6 +72,9 @@ def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optio
           progress: Optional[Callable[[int], None]] = None, plan=None,
           links: Optional[RestrictedLinks] = None) -> bytes:
     """The PDF bytes of one document kind (see skm.reports.KINDS)."""
+    from .followup import unit_today
+
+    today = today or unit_today(unit)  # signature date in the unit's time zone
     if kind == "kuesioner":
         return render_pdf("reports/kuesioner.html", links=links, **R.questionnaire_sheet(unit))
     if kind == "tindak-lanjut":

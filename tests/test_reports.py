@@ -11,11 +11,10 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from skm.models import Period
 from skm.pdf import REFUSED, RestrictedLinks
 from skm.periods import quarter
 from skm.report_render import build
-from tests.factories import login, make_period, make_response, make_unit, make_user
+from tests.factories import make_period, make_response, make_unit
 
 # Four respondents, nine elements. By hand: totals 15 14 13 11 14 13 11 10 13,
 # NRR 3,75 3,50 3,25 2,75 3,50 3,25 2,75 2,50 3,25; Σ NRR = 28,5;

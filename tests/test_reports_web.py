@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import time
 
-from pypdf import PdfReader
 
 from skm.models import ReportJob
 from tests.factories import login, make_period, make_response, make_unit, make_user
