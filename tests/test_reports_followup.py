@@ -124,8 +124,11 @@ def test_followup_png(app, db, plan, artifacts):
     with open(pdf, "wb") as fh:
         fh.write(build("tindak-lanjut", db.session, unit, period, plan=p, today=dt.date(2024, 5, 2)))
     pages = len(PdfReader(pdf).pages)
-    subprocess.run(["pdftoppm", "-png", "-r", "50", pdf, os.path.join(folder, "tindak-lanjut")], check=True)
     assert pages >= 3
+    # Page 3: chapter III, the realization with its documentation photos.
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "3", "-l", "3", "-singlefile", pdf,
+                    os.path.join(folder, "tindak-lanjut")], check=True)
+    assert os.path.getsize(os.path.join(folder, "tindak-lanjut.png")) > 5000
 
 
 def test_plan_page_links_to_the_followup_pdf(app, db, plan):
