@@ -1,17 +1,30 @@
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
-from skm.accounts import authenticate
+from skm.accounts import (
+    authenticate,
+    change_own_password,
+    clear_login_failures,
+    login_wait_seconds,
+    record_login_failure,
+    throttle_keys,
+)
+from skm.analytics import recent_alerts
 from skm.extensions import db
-from skm.models import Unit, utcnow
+from skm.models import utcnow
+from skm.units import DomainError
 
 from . import bp
-from .forms import LoginForm
+from .auth import accessible_units, roles_required
+from .forms import LoginForm, PasswordChangeForm
+
+# Idle minutes before a session ends; PERMANENT_SESSION_LIFETIME caps a session from login.
+DEFAULT_IDLE_MINUTES = 30
 
 
 def _safe_next(target: str | None) -> str:
@@ -20,21 +33,61 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+def _password_stamp(user) -> str:
+    return user.password_hash[-16:]
+
+
+@bp.before_app_request
+def _session_expiry():
+    """End a session after idle time, after the absolute lifetime, when the account is
+    disabled, or after a password change."""
+    if not request.blueprint == "admin" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    idle = current_app.config.get("ADMIN_IDLE_MINUTES", DEFAULT_IDLE_MINUTES) * 60
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    seen = session.get("seen_at", 0)
+    started = session.get("login_at", 0)
+    if (now - seen > idle or now - started > lifetime or not current_user.is_active
+            or session.get("pw") != _password_stamp(current_user)):
+        logout_user()
+        session.clear()
+        flash("Sesi Anda telah berakhir. Silakan masuk kembali.")
+        if request.method == "GET":
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("admin.login"))
+    session["seen_at"] = now
+    return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = authenticate(db.session, form.username.data, form.password.data)
-        if user is None:
-            form.password.errors.append("Nama pengguna atau kata sandi salah.")
+        keys = throttle_keys(form.username.data, request.remote_addr)
+        wait = login_wait_seconds(db.session, keys)
+        if wait:
+            form.password.errors.append(
+                f"Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {wait} detik.")
+            status = 429
         else:
-            session.clear()
-            session.permanent = True
-            login_user(user)
-            user.last_login_at = utcnow()
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("admin/login.html", form=form)
+            user = authenticate(db.session, form.username.data, form.password.data)
+            if user is None:
+                record_login_failure(db.session, keys)
+                db.session.commit()
+                form.password.errors.append("Nama pengguna atau kata sandi salah.")
+            else:
+                clear_login_failures(db.session, user.username)
+                session.clear()
+                session.permanent = True
+                login_user(user)
+                session["login_at"] = session["seen_at"] = time.time()
+                session["pw"] = _password_stamp(user)
+                user.last_login_at = utcnow()
+                db.session.commit()
+                return redirect(_safe_next(request.args.get("next")))
+    return render_template("admin/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -46,9 +99,29 @@ def logout():
     return redirect(url_for("admin.login"))
 
 
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required("admin", "manager", "operator")
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(db.session, current_user, form.current.data, form.new.data, form.confirm.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.new.errors.append(str(exc))
+        else:
+            db.session.commit()
+            session["pw"] = _password_stamp(current_user)
+            flash("Kata sandi berhasil diubah.")
+            return redirect(url_for("admin.index"))
+    return render_template("admin/password.html", form=form)
+
+
 @bp.route("/")
 @login_required
 def index():
-    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
-    units = [u for u in units if current_user.can_access_unit(u.id)]
-    return render_template("admin/index.html", units=units)
+    units = accessible_units()
+    alerts = {}
+    if current_user.role in ("admin", "manager"):
+        alerts = {u.id: recent_alerts(db.session, u, days=1) for u in units}
+    return render_template("admin/index.html", units=units, alerts=alerts)

@@ -329,6 +329,37 @@ def set_kiosk_pin_command(code, pin_stdin):
     click.echo(f"PIN kiosk unit {unit.code} disimpan.")
 
 
+EXPORT_KINDS = ("responden.xlsx", "responden.csv", "hasil.xlsx", "pengolahan-data.xlsx", "templat.xlsx")
+
+
+@skm_cli.command("export")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--period", "period_name", help="Period name (not needed for templat.xlsx).")
+@click.option("--kind", type=click.Choice(EXPORT_KINDS), required=True)
+@click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@with_appcontext
+def export_command(unit_code, period_name, kind, target):
+    """Write a period's responses, results or data sheet (or the import template) to a file."""
+    from . import exports
+    from .results import find_period
+
+    try:
+        unit = unit_by_code(db.session, unit_code)
+    except DomainError as exc:
+        _fail(str(exc))
+    if kind == "templat.xlsx":
+        content = exports.import_template_xlsx(unit)
+    else:
+        period = find_period(db.session, period_name or "")
+        if period is None:
+            _fail(f"Periode '{period_name}' tidak ditemukan.")
+        build = {"responden.xlsx": exports.raw_responses_xlsx, "responden.csv": exports.raw_responses_csv,
+                 "hasil.xlsx": exports.results_xlsx, "pengolahan-data.xlsx": exports.data_sheet_xlsx}[kind]
+        content = build(db.session, unit, period)
+    target.write_bytes(content)
+    click.echo(f"{kind} untuk {unit.code} ditulis ke {target} ({len(content)} bita).")
+
+
 @skm_cli.command("report")
 @click.argument("kind", type=click.Choice(["laporan", "pengolahan", "poster", "poster-a3", "kuesioner",
                                            "tindak-lanjut"]))

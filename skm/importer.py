@@ -10,19 +10,52 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .models import ImportBatch, Period, PeriodUnit, Unit
+from .models import Answer, ImportBatch, Period, PeriodUnit, Response, Unit, utcnow
 from .profile import TIME_SLOTS, parse_education, parse_gender, parse_occupation, time_slot_for
-from .responses import ResponseData, record_response, validate_response
+from .responses import ResponseData, validate_response
 from .scoring import Scores, score, tallies_from_ratings
 from .units import DomainError, service_by_name
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 PROFILE_COLUMNS = ("tanggal", "jam", "layanan", "jenis_kelamin", "usia", "pendidikan", "pekerjaan", "saran")
+# Optional status columns that skm.exports writes, so an export re-imports without loss.
+STATUS_COLUMNS = ("dikecualikan", "ditandai", "alasan_tanda")
 REQUIRED_COLUMNS = ("tanggal",)
+# CSV cells starting with one of these are neutralised on export with a leading apostrophe
+# (formula injection); the importer strips that apostrophe again (see unescape_csv_cell).
+CSV_RISKY_START = ("=", "+", "-", "@", "\t", "\r", "'")
+MONTHS_ID = {
+    "januari": 1, "jan": 1, "februari": 2, "feb": 2, "pebruari": 2, "maret": 3, "mar": 3,
+    "april": 4, "apr": 4, "mei": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "agustus": 8,
+    "agu": 8, "agt": 8, "ags": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10,
+    "okt": 10, "oct": 10, "november": 11, "nov": 11, "nopember": 11, "desember": 12, "des": 12,
+    "dec": 12, "may": 5, "june": 6, "july": 7, "august": 8, "october": 10, "december": 12,
+    "january": 1, "february": 2, "march": 3,
+}
+TRUE_WORDS = {"ya", "y", "1", "true", "benar", "x"}
+FALSE_WORDS = {"", "tidak", "t", "0", "false", "salah", "-"}
+
+
+class Formula(str):
+    """The text of a real spreadsheet formula cell (XLSX), as opposed to plain text."""
+
+
+def escape_csv_cell(value: str) -> str:
+    """Neutralise a text cell against formula injection: a leading apostrophe."""
+    if value and value.startswith(CSV_RISKY_START):
+        return "'" + value
+    return value
+
+
+def unescape_csv_cell(value: str) -> str:
+    """Undo escape_csv_cell: an apostrophe followed by a risky character is dropped."""
+    if len(value) >= 2 and value[0] == "'" and value[1] in CSV_RISKY_START:
+        return value[1:]
+    return value
 
 
 class ImportRejected(DomainError):
@@ -57,12 +90,24 @@ def _read_csv(content: bytes) -> list[list]:
         text = content.decode("cp1252", errors="strict")
     if "\x00" in text:
         raise ImportRejected(["Berkas bukan CSV teks."])
-    sample = text[:4096]
+    # The header line decides the separator (saran text full of commas or semicolons
+    # can fool csv.Sniffer); the sniffer is only the fallback for a header without one.
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    if counts[best]:
+        class dialect(csv.excel):
+            delimiter = best
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        return [[unescape_csv_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
     except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+        # e.g. a quote that is never closed swallows the rest of the file into one huge cell
+        raise ImportRejected(["Berkas CSV rusak: periksa tanda kutip (\") yang tidak ditutup."]) from None
 
 
 def _read_xlsx(content: bytes) -> list[list]:
@@ -74,11 +119,20 @@ def _read_xlsx(content: bytes) -> list[list]:
         raise ImportRejected(["Berkas XLSX rusak atau bukan berkas Excel."]) from None
     sheet = workbook.worksheets[0]
     rows = []
-    for i, row in enumerate(sheet.iter_rows(values_only=True)):
-        if i > MAX_ROWS + 1:
-            raise ImportRejected([f"Berkas terlalu besar: paling banyak {MAX_ROWS:,} baris.".replace(",", ".")])
-        rows.append(list(row))
-    workbook.close()
+    try:
+        for i, row in enumerate(sheet.iter_rows()):
+            if i > MAX_ROWS + 1:
+                raise ImportRejected([f"Berkas terlalu besar: paling banyak {MAX_ROWS:,} baris.".replace(",", ".")])
+            # A real formula cell is marked so it can be refused even in the saran column,
+            # while text that merely starts with "=" stays text.
+            rows.append([Formula(c.value) if getattr(c, "data_type", None) == "f" and isinstance(c.value, str)
+                         else c.value for c in row])
+    except ImportRejected:
+        raise
+    except Exception:
+        raise ImportRejected(["Berkas XLSX rusak atau bukan berkas Excel."]) from None
+    finally:
+        workbook.close()
     return rows
 
 
@@ -110,18 +164,52 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _parse_date(value) -> dt.date:
+DATE_HELP = "format tanggal tidak dikenal (pakai YYYY-MM-DD, DD/MM/YYYY atau 4 Juni 2025)"
+
+
+def parse_date(value) -> dt.date:
+    """A survey date from a cell: a date, ISO, day-first numeric or '4 Juni 2025'.
+
+    Two-digit years and month-first dates are refused rather than guessed."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("tanggal berupa angka; format sel sebagai tanggal atau tulis YYYY-MM-DD")
     text = _text(value)
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+    if not text:
+        raise ValueError("tanggal wajib diisi")
+    # A datetime written as text: keep the date part.
+    text = re.sub(r"^(\d{4}-\d{2}-\d{2})[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?$", r"\1", text)
+    for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise ValueError("format tanggal tidak dikenal (pakai YYYY-MM-DD atau DD/MM/YYYY)")
+    match = re.fullmatch(r"(\d{1,2})[\s-]+([A-Za-z]+)\.?[\s-]+(\d{4})", text)
+    if match and match[2].lower() in MONTHS_ID:
+        try:
+            return dt.date(int(match[3]), MONTHS_ID[match[2].lower()], int(match[1]))
+        except ValueError:
+            raise ValueError(f"tanggal '{text[:30]}' tidak ada di kalender") from None
+    if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}", text):
+        raise ValueError("tahun harus ditulis empat angka (mis. 04/06/2025)")
+    if re.fullmatch(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}", text):
+        raise ValueError(f"tanggal '{text[:30]}' tidak valid (pakai YYYY-MM-DD atau DD/MM/YYYY)")
+    raise ValueError(DATE_HELP)
+
+
+_parse_date = parse_date  # the name the foundation used
+
+
+def _parse_flag(value) -> bool:
+    text = _text(value).lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(f"'{text[:20]}' bukan ya/tidak")
 
 
 def _parse_time(value) -> tuple[Optional[dt.time], Optional[str]]:
@@ -165,8 +253,11 @@ def _parse_rating(value) -> Optional[int]:
     return number
 
 
-def _is_formula(value) -> bool:
-    return isinstance(value, str) and value.startswith("=")
+def _is_formula(value, column: str = "") -> bool:
+    """A real XLSX formula anywhere, or text starting with '=' outside saran (CSV)."""
+    if isinstance(value, Formula):
+        return True
+    return column != "saran" and isinstance(value, str) and value.startswith("=")
 
 
 def fingerprint(rows: list[ResponseData], service_names: list[Optional[str]]) -> str:
@@ -175,6 +266,9 @@ def fingerprint(rows: list[ResponseData], service_names: list[Optional[str]]) ->
         [r.survey_date.isoformat(), r.survey_time.isoformat() if r.survey_time else None, r.time_slot,
          s, r.gender, r.age, r.education, r.occupation, r.occupation_other, r.suggestion,
          sorted(r.ratings.items())]
+        # Status flags only when set, so files without them keep their old fingerprint.
+        + ([{k: v for k, v in sorted(r.extra.items()) if k in ("excluded", "flagged", "flag_reason") and v}]
+           if any(r.extra.get(k) for k in ("excluded", "flagged", "flag_reason")) else [])
         for r, s in zip(rows, service_names)
     ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -217,8 +311,9 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
         raise ImportRejected([
             "Kolom wajib tidak ada: " + ", ".join(missing)
             + ". Kolom yang dikenal: " + ", ".join(PROFILE_COLUMNS + tuple(codes)) + "."
+            + " Unduh templat XLSX untuk judul kolom yang benar."
         ])
-    ignored = [h for h in header if h and h not in PROFILE_COLUMNS and h.upper() not in codes]
+    ignored = [h for h in header if h and h not in PROFILE_COLUMNS + STATUS_COLUMNS and h.upper() not in codes]
     if len(table) == 1:
         raise ImportRejected(["Berkas hanya berisi judul kolom, tanpa data responden."])
 
@@ -238,7 +333,7 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
             row_errors.append(f"baris {n}, kolom {column}: {message}")
 
         for column in list(index):
-            if column != "saran" and _is_formula(cell(column)):
+            if _is_formula(cell(column), column):
                 fail(column, "berisi rumus; isi dengan nilainya")
         if row_errors:
             errors.extend(row_errors)
@@ -294,6 +389,19 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
             data.occupation, data.occupation_other = parse_occupation(occupation)
         saran = _text(cell("saran"))
         data.suggestion = saran or None
+        for column, key in (("dikecualikan", "excluded"), ("ditandai", "flagged")):
+            if column in index:
+                try:
+                    if _parse_flag(cell(column)):
+                        data.extra[key] = True
+                except ValueError as exc:
+                    fail(column, str(exc))
+        reason = _text(cell("alasan_tanda"))
+        if reason:
+            if len(reason) > 200:
+                fail("alasan_tanda", "alasan terlalu panjang (maksimal 200 karakter)")
+            else:
+                data.extra["flag_reason"] = reason
         for code in codes:
             try:
                 data.ratings[code] = _parse_rating(cell(code))
@@ -319,12 +427,50 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
     )
     if preview.ok:
         names = [(e.code, e.name) for e in questionnaire.elements]
-        preview.scores = score(tallies_from_ratings(names, [r.ratings for r in rows]), len(rows))
+        counted = [r for r in rows if not r.extra.get("excluded")]  # as the results will count them
+        preview.scores = score(tallies_from_ratings(names, [r.ratings for r in counted]), len(counted))
     return preview
 
 
 def previous_import(session: Session, unit: Unit, fp: str) -> Optional[ImportBatch]:
     return session.scalar(select(ImportBatch).where(ImportBatch.unit_id == unit.id, ImportBatch.sha256 == fp))
+
+
+def _insert_rows(session: Session, unit: Unit, questionnaire, rows: list[ResponseData], channel: str,
+                 batch_id: int, user_id: Optional[int]) -> None:
+    """Bulk version of responses.record_response for rows the preview already validated
+    (validate_response ran on every row): the same columns, written with multi-row INSERTs
+    so a large file holds the database's write lock for seconds, not minutes."""
+    by_code = {e.code: e.id for e in questionnaire.elements}
+    now = utcnow()
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start:start + 1000]
+        heads = [
+            {
+                "unit_id": unit.id, "service_id": d.service_id, "questionnaire_id": questionnaire.id,
+                "channel": channel, "submitted_at": now, "survey_date": d.survey_date,
+                "survey_time": d.survey_time, "time_slot": d.time_slot, "gender": d.gender, "age": d.age,
+                "education": d.education, "occupation": d.occupation,
+                "occupation_other": (d.occupation_other or None) if d.occupation == "LAINNYA" else None,
+                "suggestion": (d.suggestion or "").strip() or None,
+                "import_batch_id": batch_id, "created_by_id": user_id,
+                "excluded": bool(d.extra.get("excluded")), "flagged": bool(d.extra.get("flagged")),
+                "flag_reason": d.extra.get("flag_reason") or None,
+            }
+            for d in chunk
+        ]
+        ids = session.scalars(
+            insert(Response).returning(Response.id, sort_by_parameter_order=True), heads
+        ).all()
+        answers = [
+            {"response_id": rid, "element_id": by_code[code], "rating": rating, "unit_id": unit.id,
+             "service_id": d.service_id, "survey_date": d.survey_date, "excluded": bool(d.extra.get("excluded"))}
+            for rid, d in zip(ids, chunk)
+            for code, rating in d.ratings.items()
+            if rating is not None
+        ]
+        if answers:
+            session.execute(insert(Answer), answers)
 
 
 def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel: str = "import",
@@ -351,6 +497,5 @@ def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel:
     for data, name in zip(preview.rows, preview.service_names):
         if name and data.service_id is None:
             data.service_id = service_by_name(session, unit, name).id
-        record_response(session, unit, data, channel, questionnaire=questionnaire,
-                        import_batch_id=batch.id, created_by_id=user_id)
+    _insert_rows(session, unit, questionnaire, preview.rows, channel, batch.id, user_id)
     return batch

@@ -337,3 +337,4 @@ from .models_followup import (  # noqa: E402,F401  (follow-up plans, issue 6)
     FollowUpPlan,
     FollowUpPriority,
 )
+from . import models_admin  # noqa: E402,F401  (admin tables: throttle, period log, alert rules)

@@ -1,7 +1,7 @@
 """reports
 
 Revision ID: 0002_reports
-Revises: 0003_rtl
+Revises: 0004_admin
 Create Date: 2026-11-23 08:56:53.674629
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0002_reports"
-down_revision = "0003_rtl"  # chained after main's 0003_rtl (was 0001_initial)
+down_revision = "0004_admin"  # chained after main's newest (was 0001_initial)
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,209 @@
+"""Data exchange: import with preview, the import template, exports and the blank questionnaire."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import Response as FlaskResponse
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from skm import exports
+from skm.extensions import db
+from skm.importer import ImportRejected, commit_import, preview_import, previous_import
+from skm.models import Period, Unit
+from skm.units import DomainError
+
+from . import bp
+from .auth import require_unit, roles_required
+
+DATA_ROLES = ("admin", "manager")
+IMPORT_ROLES = ("admin",)
+ALL_ROLES = ("admin", "manager", "operator")
+CHANNELS = {"import": "Impor (spreadsheet)", "paper": "Formulir kertas", "online": "Formulir daring"}
+UPLOAD_MAX_AGE = 24 * 3600
+TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _unit_or_404(unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    require_unit(unit.id)
+    return unit
+
+
+def _period_or_404(period_id: int) -> Period:
+    period = db.session.get(Period, period_id)
+    if period is None:
+        abort(404)
+    return period
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sweep_uploads(folder: Path) -> None:
+    """Forget previews nobody committed within a day."""
+    limit = time.time() - UPLOAD_MAX_AGE
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def _download(content: bytes, filename: str, mimetype: str) -> FlaskResponse:
+    response = FlaskResponse(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "data"
+
+
+def _render_index(unit: Unit, errors: list[str] | None = None, status: int = 200):
+    periods = db.session.scalars(select(Period).order_by(Period.start_date.desc())).all()
+    return render_template("admin/data/index.html", unit=unit, periods=periods, errors=errors or [],
+                           channels=CHANNELS, can_import=current_user.role in IMPORT_ROLES), status
+
+
+@bp.route("/data/")
+@roles_required(*DATA_ROLES)
+def data_index():
+    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
+    if len(units) == 1:
+        return redirect(url_for("admin.data_unit", unit_id=units[0].id))
+    return render_template("admin/data/units.html", units=units)
+
+
+@bp.route("/data/<int:unit_id>")
+@roles_required(*DATA_ROLES)
+def data_unit(unit_id: int):
+    return _render_index(_unit_or_404(unit_id))
+
+
+@bp.route("/data/<int:unit_id>/kuesioner")
+@roles_required(*ALL_ROLES)
+def data_questionnaire(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    return render_template("admin/data/questionnaire_print.html", sheet=exports.questionnaire_sheet(unit))
+
+
+@bp.route("/data/<int:unit_id>/templat.xlsx")
+@roles_required(*ALL_ROLES)
+def data_template(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    return _download(exports.import_template_xlsx(unit), f"templat-impor-{_safe_name(unit.code)}.xlsx", XLSX_MIME)
+
+
+EXPORTS = {
+    "responden.xlsx": (exports.raw_responses_xlsx, XLSX_MIME),
+    "responden.csv": (exports.raw_responses_csv, "text/csv; charset=utf-8"),
+    "hasil.xlsx": (exports.results_xlsx, XLSX_MIME),
+    "pengolahan-data.xlsx": (exports.data_sheet_xlsx, XLSX_MIME),
+}
+
+
+@bp.route("/data/<int:unit_id>/ekspor/<int:period_id>/<kind>")
+@roles_required(*DATA_ROLES)
+def data_export(unit_id: int, period_id: int, kind: str):
+    unit = _unit_or_404(unit_id)
+    period = _period_or_404(period_id)
+    if kind not in EXPORTS:
+        abort(404)
+    build, mimetype = EXPORTS[kind]
+    content = build(db.session, unit, period)
+    name = f"{_safe_name(unit.code)}-{_safe_name(period.name)}-{kind}"
+    return _download(content, name, mimetype)
+
+
+@bp.route("/data/<int:unit_id>/impor", methods=["POST"])
+@roles_required(*IMPORT_ROLES)
+def data_import_preview(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    upload = request.files.get("berkas")
+    channel = request.form.get("kanal", "import")
+    create_services = request.form.get("buat_layanan") == "1"
+    if channel not in CHANNELS:
+        return _render_index(unit, ["Kanal tidak dikenal."])
+    if upload is None or not upload.filename:
+        return _render_index(unit, ["Pilih berkas CSV atau XLSX untuk diunggah."])
+    filename = os.path.basename(upload.filename.replace("\\", "/"))[:200]
+    content = upload.read()
+    try:
+        preview = preview_import(db.session, unit, filename, content, create_services=create_services)
+    except ImportRejected as exc:
+        db.session.rollback()
+        return _render_index(unit, exc.errors)
+    finally:
+        db.session.rollback()  # preview stores nothing
+    duplicate = previous_import(db.session, unit, preview.fingerprint) if preview.ok else None
+    token = None
+    if preview.ok and duplicate is None:
+        # Keep the bytes on disk (never in process memory) until the admin confirms.
+        folder = _upload_dir()
+        _sweep_uploads(folder)
+        token = secrets.token_hex(16)
+        (folder / f"{token}.bin").write_bytes(content)
+        (folder / f"{token}.json").write_text(json.dumps({
+            "unit_id": unit.id, "user_id": current_user.id, "filename": filename, "channel": channel,
+            "create_services": create_services, "fingerprint": preview.fingerprint,
+        }))
+    return render_template("admin/data/import_preview.html", unit=unit, preview=preview, token=token,
+                           duplicate=duplicate, channel=channel, channels=CHANNELS,
+                           max_errors=1000)
+
+
+@bp.route("/data/<int:unit_id>/impor/simpan", methods=["POST"])
+@roles_required(*IMPORT_ROLES)
+def data_import_commit(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    token = request.form.get("token", "")
+    folder = _upload_dir()
+    meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
+    if not TOKEN_RE.match(token) or not meta_path.exists() or not data_path.exists():
+        return _render_index(unit, ["Pratinjau impor sudah kedaluwarsa atau sudah disimpan. Unggah berkasnya lagi."])
+    meta = json.loads(meta_path.read_text())
+    if meta["unit_id"] != unit.id or meta["user_id"] != current_user.id:
+        abort(403)
+    # Claim the preview atomically: of two clicks on "Simpan", only one gets past here.
+    claimed = folder / f"{token}.claimed"
+    try:
+        os.rename(meta_path, claimed)
+    except OSError:
+        return _render_index(unit, ["Pratinjau impor sudah kedaluwarsa atau sudah disimpan. Unggah berkasnya lagi."])
+    meta_path = claimed
+    try:
+        preview = preview_import(db.session, unit, meta["filename"], data_path.read_bytes(),
+                                 create_services=meta["create_services"])
+        if not preview.ok:
+            raise ImportRejected(preview.errors)
+        if preview.fingerprint != meta["fingerprint"]:
+            raise ImportRejected(["Data berubah sejak pratinjau (mis. periode ditutup). Unggah berkasnya lagi."])
+        batch = commit_import(db.session, unit, preview, channel=meta["channel"], user_id=current_user.id)
+        db.session.commit()  # the whole file in one transaction
+    except (ImportRejected, DomainError) as exc:
+        db.session.rollback()
+        errors = exc.errors if isinstance(exc, ImportRejected) else [str(exc)]
+        return _render_index(unit, ["Impor ditolak, tidak ada data yang disimpan."] + errors)
+    finally:
+        for path in (meta_path, data_path):
+            try:
+                path.unlink()
+            except OSError:
+                pass
+    flash(f"{batch.row_count} responden dari {batch.filename} berhasil diimpor.")
+    return redirect(url_for("admin.data_unit", unit_id=unit.id))
