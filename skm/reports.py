@@ -81,8 +81,9 @@ def signature(unit: Unit, on: dt.date) -> dict:
 def unit_header(unit: Unit) -> dict:
     logo = None
     if unit.logo_path:
-        # Relative to the upload folder; pdf.RestrictedLinks resolves /uploads/... only there.
-        logo = "/uploads/" + unit.logo_path.lstrip("/")
+        # skm.unit_settings.store_logo keeps the file name; the file is <uploads>/logos/<name>.
+        # pdf.RestrictedLinks resolves /uploads/... only to files inside the upload folder.
+        logo = "/uploads/logos/" + unit.logo_path
     return {"code": unit.code, "name": unit.name, "address": unit.address or "", "phone": unit.phone or "",
             "city": unit.city or "", "logo": logo}
 

@@ -286,24 +286,26 @@ def test_many_suggestions_and_long_words_flow_across_pages(app, db, known):
 def test_unit_logo_from_upload_folder(app, db, known):
     from PIL import Image
 
+    from skm.unit_settings import store_logo
+
     unit, period, _ = known
-    folder = os.path.join(app.config["UPLOAD_FOLDER"], "logos")
-    os.makedirs(folder, exist_ok=True)
-    Image.new("RGB", (120, 120), (20, 90, 40)).save(os.path.join(folder, "dpm.png"))
-    unit.logo_path = "logos/dpm.png"
+    buf = io.BytesIO()
+    Image.new("RGB", (120, 120), (20, 90, 40)).save(buf, "PNG")
+    name = store_logo(db.session, unit, buf.getvalue(), app.config["UPLOAD_FOLDER"])
     db.session.commit()
-    links = RestrictedLinks(app.static_folder, app.config["UPLOAD_FOLDER"])
-    with app.test_request_context():
-        data = build("poster", db.session, unit, period, links=links)
-    assert "/uploads/logos/dpm.png" in links.resolved
-    assert len(PdfReader(io.BytesIO(data)).pages[0].images) == 1
-    # A logo path that points outside the upload folder is refused, not read.
+    for kind in ("poster", "laporan", "kuesioner"):
+        links = RestrictedLinks(app.static_folder, app.config["UPLOAD_FOLDER"])
+        with app.test_request_context():
+            data = build(kind, db.session, unit, period, links=links)
+        assert f"/uploads/logos/{name}" in links.resolved, kind
+        assert len(PdfReader(io.BytesIO(data)).pages[0].images) == 1, kind
+    # A logo name that points outside the upload folder is refused, not read.
     unit.logo_path = "../../../../etc/passwd"
     db.session.commit()
     links = RestrictedLinks(app.static_folder, app.config["UPLOAD_FOLDER"])
     with app.test_request_context():
         build("poster", db.session, unit, period, links=links)
-    assert links.refused == ["/uploads/../../../../etc/passwd"]
+    assert links.refused == ["/uploads/logos/../../../../etc/passwd"]
 
 
 @pytest.mark.parametrize("kind", ["laporan", "pengolahan", "poster", "poster-a3"])
