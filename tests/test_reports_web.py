@@ -209,3 +209,20 @@ def test_stale_and_old_jobs(app, db, client, tmp_path):
     db.session.commit()
     assert not old_file.exists()
     assert db.session.query(ReportJob).count() == 2  # the old one is gone, the stuck one stays visible
+
+
+def test_dashboard_links_to_reports_with_the_same_figures(app, db, client):
+    unit, _, period = _setup(db)
+    client = as_user(app, "manajer")
+    html = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    ikm_card = re.search(r'id="card-ikm">([^<]+)<', html).group(1).strip()
+    assert ikm_card == "79,17"
+    nrrs = re.findall(r'<td class="num">(\d,\d\d)</td>', html)
+    links = re.findall(r'href="([^"]*/laporan/unduh\?kind=[^"]+)"', html)
+    assert len(links) == 4
+    for link in links:
+        r = client.get(link.replace("&amp;", "&"))
+        assert r.status_code == 200 and r.mimetype == "application/pdf"
+        assert ikm_card in flat(pdf_text(r.data))
+    report = flat(pdf_text(client.get(links[0].replace("&amp;", "&")).data))
+    assert nrrs and all(n in report for n in nrrs)
