@@ -236,6 +236,8 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
         "intro": paragraphs(unit.intro_text) or paragraphs(default_intro(unit)),
         "summary": summary(results),
         "elements": element_rows(results),
+        # The dashboard's chart macro (templates/macros/charts.html) takes the scores themselves.
+        "raw_elements": list(s.elements),
         "grade_table": [dict(zip(("persepsi", "ni", "nik", "mutu", "kinerja"), row)) for row in GRADE_TABLE],
         "sample": sample_row(results),
         "km_rows": krejcie_morgan_rows(),

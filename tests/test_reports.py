@@ -225,7 +225,7 @@ def test_questionnaire_pdf(app, db, known):
         assert expected in text, expected
 
 
-@pytest.mark.parametrize("kind", ["poster", "pengolahan", "kuesioner"])
+@pytest.mark.parametrize("kind", ["poster", "pengolahan", "kuesioner", "laporan"])
 def test_text_drawn_in_embedded_font(app, db, known, kind):
     unit, period, _ = known
     with app.test_request_context():
