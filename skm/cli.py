@@ -358,3 +358,58 @@ def export_command(unit_code, period_name, kind, target):
         content = build(db.session, unit, period)
     target.write_bytes(content)
     click.echo(f"{kind} untuk {unit.code} ditulis ke {target} ({len(content)} bita).")
+
+
+@skm_cli.command("report")
+@click.argument("kind", type=click.Choice(["laporan", "pengolahan", "poster", "poster-a3", "kuesioner",
+                                           "tindak-lanjut"]))
+@click.option("--unit", "unit_code", required=True)
+@click.option("--period", "period_name", help="Period name, e.g. 'Triwulan III 2023' (not for kuesioner).")
+@click.option("--plan", "plan_id", type=int, help="RTL plan id (tindak-lanjut only).")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def report_command(kind, unit_code, period_name, plan_id, output):
+    """Write a printed report as PDF: the same bytes the dashboard offers."""
+    import time
+
+    from .database import write_intent
+
+    # Read-only: do not hold SQLite's write lock (kiosks keep writing) while rendering.
+    write_intent.set(False)
+
+    from .report_render import build
+    from .results import find_period
+
+    try:
+        unit = unit_by_code(db.session, unit_code)
+    except DomainError as exc:
+        _fail(str(exc))
+    period = plan = None
+    if kind not in ("kuesioner", "tindak-lanjut"):
+        if not period_name:
+            _fail("Sebutkan --period NAMA.")
+        period = find_period(db.session, period_name)
+        if period is None:
+            _fail(f"Periode '{period_name}' tidak ditemukan.")
+    if kind == "tindak-lanjut":
+        try:
+            from .followup_report import plan_for_unit, plans_for_unit
+        except ImportError:
+            _fail("Modul rencana tindak lanjut belum tersedia.")
+        if plan_id is None:
+            plans = plans_for_unit(db.session, unit)
+            if not plans:
+                _fail(f"Unit {unit.code} belum memiliki rencana tindak lanjut.")
+            listing = ", ".join(f"{p['id']} ({p['label']})" for p in plans)
+            _fail(f"Sebutkan --plan ID. Rencana yang ada: {listing}")
+        plan = plan_for_unit(db.session, unit, plan_id)
+        if plan is None:
+            _fail(f"Rencana tindak lanjut {plan_id} tidak ada di unit {unit.code}.")
+    started = time.perf_counter()
+    try:
+        data = build(kind, db.session, unit, period, plan=plan)
+    except DomainError as exc:
+        _fail(str(exc))
+    output.write_bytes(data)
+    click.echo(f"{output} ditulis ({integer_id(len(data) // 1024)} KB, "
+               f"{number_id(time.perf_counter() - started, 1)} detik).")

@@ -40,6 +40,7 @@ def _values(world, side: str) -> dict:
         "kind": "responden.xlsx",
         "size": "thumb",
         **(world.followup_a if own else world.followup_b),
+        "job_id": world.job_a if own else world.job_b,  # report jobs (issue 7)
     }
 
 
@@ -59,7 +60,8 @@ def _url(app, rule, world, side: str) -> str:
 
 
 def _has_unit(rule) -> bool:
-    unit_objects = {"unit_id", "device_id", "response_id", "plan_id", "priority_id", "action_id", "photo_id"}
+    unit_objects = {"unit_id", "device_id", "response_id", "plan_id", "priority_id", "action_id", "photo_id",
+                    "job_id"}
     return bool(QUERY_UNIT.match(rule.endpoint)) or bool(unit_objects & set(rule.arguments))
 
 
@@ -75,6 +77,13 @@ def world(app, db, no_csrf):
     for unit in (w.unit_a, w.unit_b):
         store_logo(db.session, unit, tiny_png(), app.config["UPLOAD_FOLDER"])
     add_followup(db.session, w, app.config["UPLOAD_FOLDER"])
+    from skm.models import ReportJob
+
+    jobs = [ReportJob(unit_id=u.id, period_id=w.period.id, kind="laporan", filename="x.pdf")
+            for u in (w.unit_a, w.unit_b)]
+    db.session.add_all(jobs)
+    db.session.flush()
+    w.job_a, w.job_b = jobs[0].id, jobs[1].id
     db.session.commit()
     return w
 

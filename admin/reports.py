@@ -1,0 +1,229 @@
+"""Printed reports: download page, generation (direct or as a polled job), lobby poster.
+
+Access: admins and the managers of a unit. Operators do not get reports.
+The lobby poster page (/papan/<UNIT>) is public, because the poster is what the unit
+must publish anyway, but only for units that switched on "tampilkan IKM"
+(Unit.kiosk_show_ikm); other units answer 404. It shows aggregates only.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   send_file, url_for)
+from flask_login import current_user
+from sqlalchemy import select
+
+from skm import report_jobs as J
+from skm import reports as R
+from skm.extensions import db
+from skm.models import Period, ReportJob, Unit
+from skm.report_render import build, filename
+from skm.units import DomainError
+
+from . import bp
+from .auth import require_unit, roles_required
+
+REPORT_ROLES = ("admin", "manager")
+POSTER_REFRESH_SECONDS = 300
+
+display_bp = Blueprint("display", __name__)
+
+
+@bp.record_once
+def _register_display(state):
+    # The public lobby page lives outside /admin; registered with the admin blueprint
+    # so create_app needs no change.
+    state.app.register_blueprint(display_bp)
+
+
+def _unit_or_404(unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    require_unit(unit.id)
+    return unit
+
+
+def _periods():
+    return db.session.scalars(select(Period).order_by(Period.start_date.desc())).all()
+
+
+def _plans(unit: Unit):
+    """RTL plans of the unit, if the follow-up module is installed (branch `rtl`)."""
+    try:
+        from skm.followup_report import plans_for_unit
+    except ImportError:
+        return None
+    return plans_for_unit(db.session, unit)
+
+
+@bp.route("/laporan")
+@roles_required(*REPORT_ROLES)
+def reports_home():
+    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
+    if len(units) == 1:
+        return redirect(url_for("admin.reports_unit", unit_id=units[0].id))
+    return render_template("admin/reports/home.html", units=units)
+
+
+@bp.route("/unit/<int:unit_id>/laporan")
+@roles_required(*REPORT_ROLES)
+def reports_unit(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    jobs = db.session.scalars(
+        select(ReportJob).where(ReportJob.unit_id == unit.id).order_by(ReportJob.id.desc()).limit(10)
+    ).all()
+    return render_template("admin/reports/unit.html", unit=unit, periods=_periods(), kinds=R.KINDS,
+                           default_intro=R.default_intro(unit),
+                           plans=_plans(unit), jobs=jobs, percent=J.percent, is_stale=J.is_stale)
+
+
+@bp.route("/unit/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def reports_intro(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    try:
+        R.set_intro_text(db.session, unit, request.form.get("intro_text", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc))
+    else:
+        db.session.commit()
+        flash("Teks Bab I Pendahuluan disimpan.")
+    return redirect(url_for("admin.reports_unit", unit_id=unit_id))
+
+
+def _parse_request(unit: Unit, values):
+    """(kind, period, plan) from the form, or an Indonesian message."""
+    kind = values.get("kind", "")
+    if kind not in R.KINDS:
+        return None, None, None, "Jenis dokumen tidak dikenal."
+    period = None
+    if kind not in ("kuesioner", "tindak-lanjut"):
+        raw = values.get("period_id", "")
+        period = db.session.get(Period, int(raw)) if raw.isdigit() else None
+        if period is None:
+            return None, None, None, "Pilih periode terlebih dahulu."
+    plan = None
+    if kind == "tindak-lanjut":
+        try:
+            from skm.followup_report import plan_for_unit
+        except ImportError:
+            return None, None, None, "Modul rencana tindak lanjut belum tersedia."
+        raw = values.get("plan_id", "")
+        plan = plan_for_unit(db.session, unit, int(raw)) if raw.isdigit() else None
+        if plan is None:
+            return None, None, None, "Pilih rencana tindak lanjut terlebih dahulu."
+    return kind, period, plan, None
+
+
+def _sync_max() -> int:
+    return int(current_app.config.get("REPORT_SYNC_MAX_RESPONDENTS", J.DEFAULT_SYNC_MAX))
+
+
+# A download is a GET: it only reads, so on SQLite it never holds the write lock the
+# kiosks need while the PDF renders. Only starting a background job writes (POST).
+@bp.route("/unit/<int:unit_id>/laporan/unduh")
+@roles_required(*REPORT_ROLES)
+def reports_download(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    kind, period, plan, error = _parse_request(unit, request.args)
+    if error:
+        flash(error)
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    name = filename(kind, unit, period)
+    if J.needs_job(db.session, kind, unit, period, _sync_max()):
+        return render_template("admin/reports/confirm_job.html", unit=unit, kind=kind, kinds=R.KINDS,
+                               period=period, respondents=J.respondents_in(db.session, unit, period))
+    try:
+        data = build(kind, db.session, unit, period, plan=plan)
+    except DomainError as exc:
+        flash(str(exc))
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/unit/<int:unit_id>/laporan/job", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def reports_start_job(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    kind, period, _plan, error = _parse_request(unit, request.form)
+    if error or kind not in J.LONG_KINDS:
+        flash(error or "Dokumen ini tidak perlu dibuat di latar belakang.")
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    job_id = J.create_job(db.session, kind, unit, period, current_user, filename(kind, unit, period)).id
+    # After the commit nothing here touches the ORM again: on SQLite a new transaction
+    # in this POST would take the write lock the worker's progress updates need.
+    db.session.commit()
+    J.launch(current_app._get_current_object(), job_id)
+    return redirect(url_for("admin.report_job", job_id=job_id), code=303)
+
+
+def _job_or_404(job_id: int) -> ReportJob:
+    job = db.session.get(ReportJob, job_id)
+    if job is None:
+        abort(404)
+    require_unit(job.unit_id)
+    return job
+
+
+@bp.route("/laporan/job/<int:job_id>")
+@roles_required(*REPORT_ROLES)
+def report_job(job_id: int):
+    job = _job_or_404(job_id)
+    template = "admin/reports/_job.html" if request.headers.get("HX-Request") and not request.headers.get(
+        "HX-Boosted") else "admin/reports/job.html"
+    return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job))
+
+
+@bp.route("/laporan/job/<int:job_id>/unduh")
+@roles_required(*REPORT_ROLES)
+def report_job_download(job_id: int):
+    job = _job_or_404(job_id)
+    if job.status != "done" or not job.file_path or not os.path.isfile(job.file_path):
+        flash("Dokumen belum selesai dibuat.")
+        return redirect(url_for("admin.report_job", job_id=job.id))
+    return send_file(job.file_path, mimetype="application/pdf", as_attachment=True, download_name=job.filename,
+                     max_age=0)
+
+
+def _current_period(unit: Unit, name: str | None):
+    if name:
+        return db.session.scalar(select(Period).where(Period.name == name))
+    from skm.followup import unit_today
+
+    today = unit_today(unit)  # the unit's time zone, not the server's
+    return db.session.scalar(
+        select(Period).where(Period.start_date <= today).order_by(Period.end_date.desc(), Period.id.desc())
+    )
+
+
+def _poster_page(unit: Unit, period_name: str | None, public: bool):
+    period = _current_period(unit, period_name)
+    if period is None:
+        abort(404)
+    data = R.poster(db.session, unit, period)
+    response = make_response(render_template("reports/poster_page.html", refresh=POSTER_REFRESH_SECONDS,
+                                             public=public, **data))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/unit/<int:unit_id>/papan")
+@roles_required(*REPORT_ROLES)
+def poster_preview(unit_id: int):
+    unit = _unit_or_404(unit_id)
+    return _poster_page(unit, request.args.get("periode"), public=False)
+
+
+@display_bp.route("/papan/<code>")
+def poster_public(code: str):
+    unit = db.session.scalar(select(Unit).where(Unit.code == code.upper()))
+    if unit is None or not unit.kiosk_show_ikm:
+        abort(404)
+    return _poster_page(unit, request.args.get("periode"), public=True)

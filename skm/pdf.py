@@ -1,0 +1,314 @@
+"""PDF machinery: xhtml2pdf for the narrative documents, ReportLab directly for the data sheet.
+
+Everything that can reach a file goes through `RestrictedLinks`: it resolves only
+`/static/...` (the app's static folder) and `/uploads/...` (the upload folder) to
+files that really lie inside those folders, and refuses everything else --
+http(s)://, file://, absolute paths, `..` tricks, symlinks out. On top of that the
+render runs under xhtml2pdf's own ResourceAccessPolicy (server preset, no remote
+fetches, local reads confined to the same two folders), so even a rewrite that
+slipped through the callback could not fetch anything. User text never reaches the
+renderer as markup anyway: the templates are autoescaped.
+
+No Flask import here: callers pass the two folders.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Sequence
+
+log = logging.getLogger(__name__)
+
+# A 1x1 transparent GIF: what a refused resource becomes. A data: URI is part of
+# the document, so xhtml2pdf never fetches anything for it.
+REFUSED = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+FONT_REGULAR = "DejaVuSans.ttf"
+FONT_BOLD = "DejaVuSans-Bold.ttf"
+
+
+@dataclass
+class RestrictedLinks:
+    """xhtml2pdf link_callback: `/static/x` and `/uploads/x` only, inside their folders."""
+
+    static_dir: Path
+    upload_dir: Optional[Path] = None
+    resolved: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.static_dir = Path(self.static_dir).resolve()
+        if self.upload_dir is not None:
+            self.upload_dir = Path(self.upload_dir).resolve()
+
+    def resolve(self, uri: str) -> Optional[str]:
+        """The absolute file path for an allowed URI, else None."""
+        if not isinstance(uri, str) or "\x00" in uri or "\\" in uri:
+            return None
+        for prefix, root in (("/static/", self.static_dir), ("/uploads/", self.upload_dir)):
+            if root is None or not uri.startswith(prefix):
+                continue
+            rest = uri[len(prefix):]
+            if not rest or ":" in rest or rest.startswith("/"):
+                return None
+            candidate = (root / rest).resolve()
+            if candidate != root and root in candidate.parents and candidate.is_file():
+                return str(candidate)
+            return None
+        return None
+
+    def __call__(self, uri, rel=None) -> str:
+        path = self.resolve(uri)
+        if path is None:
+            self.refused.append(str(uri))
+            log.warning("PDF resource refused: %.200r", uri)
+            return REFUSED
+        self.resolved.append(str(uri))
+        return path
+
+
+def resource_policy(static_dir: Path, upload_dir: Optional[Path]):
+    """xhtml2pdf's own guard (0.2.22+), set explicitly: no network, reads only in our folders."""
+    try:
+        from xhtml2pdf.config.resources import ResourceAccessPolicy
+    except ImportError:  # pragma: no cover - older xhtml2pdf has no policy object
+        return None
+    extra = (Path(upload_dir),) if upload_dir is not None else ()
+    # The server preset (every limit on), without network, with room for a follow-up
+    # report's documentation photos (stored re-encoded at <= 2048 px by skm.followup).
+    return ResourceAccessPolicy.server(
+        base_dir=Path(static_dir), extra_roots=extra, allow_remote=False, max_render_seconds=300,
+        max_document_bytes=64 * 1024 * 1024, max_resources=500, max_total_bytes=400 * 1024 * 1024,
+    )
+
+
+class PdfError(Exception):
+    pass
+
+
+def html_to_pdf(html: str, static_dir, upload_dir=None, links: Optional[RestrictedLinks] = None) -> bytes:
+    """Render trusted template output (user text already escaped) to PDF bytes."""
+    from xhtml2pdf import pisa
+
+    links = links or RestrictedLinks(Path(static_dir), Path(upload_dir) if upload_dir else None)
+    out = io.BytesIO()
+    kwargs = {}
+    policy = resource_policy(links.static_dir, links.upload_dir)
+    if policy is not None:
+        kwargs["resource_policy"] = policy
+    status = pisa.CreatePDF(html, dest=out, link_callback=links, encoding="utf-8", **kwargs)
+    if status.err:
+        raise PdfError(f"xhtml2pdf: {status.err} error(s)")
+    return out.getvalue()
+
+
+def font_face_css(regular: str = "/static/fonts/" + FONT_REGULAR, bold: str = "/static/fonts/" + FONT_BOLD) -> str:
+    return (
+        f"@font-face {{ font-family: DejaVu; src: url('{regular}'); }}\n"
+        f"@font-face {{ font-family: DejaVu; src: url('{bold}'); font-weight: bold; }}\n"
+    )
+
+
+# --- ReportLab: the data sheet ------------------------------------------------
+
+_font_lock = threading.Lock()
+_fonts_registered = False
+
+
+def register_reportlab_fonts(static_dir) -> None:
+    """Register DejaVu from the app's static folder with ReportLab (once per process)."""
+    global _fonts_registered
+    with _font_lock:
+        if _fonts_registered:
+            return
+        from reportlab.lib.fonts import addMapping
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        fonts = Path(static_dir) / "fonts"
+        pdfmetrics.registerFont(TTFont("SKM-DejaVu", str(fonts / FONT_REGULAR)))
+        pdfmetrics.registerFont(TTFont("SKM-DejaVu-Bold", str(fonts / FONT_BOLD)))
+        addMapping("SKM-DejaVu", 0, 0, "SKM-DejaVu")
+        addMapping("SKM-DejaVu", 1, 0, "SKM-DejaVu-Bold")
+        _fonts_registered = True
+
+
+@dataclass
+class SheetLayout:
+    title: str
+    subtitle: str
+    header: list[str]
+    footer_rows: list[list[str]]  # Jumlah, NRR, NRR tertimbang, Σ, IKM
+    legend: list[str]  # "U1 = Persyaratan", ...
+    footer_note: str = ""
+
+
+def data_sheet_pdf(
+    layout: SheetLayout,
+    rows: Iterable[Sequence[str]],
+    static_dir,
+    progress: Optional[Callable[[int], None]] = None,
+) -> bytes:
+    """The Pengolahan data sheet, landscape A4, header row on every page.
+
+    Why ReportLab and not xhtml2pdf: xhtml2pdf lays a table out through its HTML/CSS
+    machinery and then hands ReportLab one table whose split cost grows with its
+    length (one 1 000-row table ~14 s here; 40-row tables ~9 ms a row, ~90 s for
+    10 000). Even ReportLab's LongTable with repeatRows measures ~8,5 s for 10 000
+    rows, because splitting re-measures the remaining rows. A data sheet is a grid
+    of short numbers of one fixed height, so we paginate ourselves: every page is
+    one small ReportLab Table of fixed column widths and row heights (nothing to
+    measure or wrap) that starts with the header row. Cost is linear, rows are
+    consumed from an iterator page by page, and 10 000 respondents take ~2 s and a
+    few tens of MB (bench/bench_reports.py).
+    """
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus.flowables import KeepTogether
+
+    register_reportlab_fonts(static_dir)
+    page_w, page_h = landscape(A4)
+    margin = 12 * mm
+    top = 24 * mm  # room for the running title
+    bottom = 14 * mm
+    usable_w = page_w - 2 * margin
+    usable_h = page_h - top - bottom
+    row_h = 4.6 * mm
+    header_h = 6 * mm
+    rows_per_page = int((usable_h - header_h) // row_h) - 1
+
+    ncols = len(layout.header)
+    # No, Tanggal, then one column per element, then Total.
+    fixed = [12 * mm, 26 * mm]
+    rest = (usable_w - sum(fixed)) / (ncols - 2)
+    col_widths = fixed + [rest] * (ncols - 2)
+    font, bold, size = "SKM-DejaVu", "SKM-DejaVu-Bold", 7.5
+    grid = [
+        ("FONT", (0, 0), (-1, -1), font, size),
+        ("FONT", (0, 0), (-1, 0), bold, size),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dfe7f2")),
+        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#555555")),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+    ]
+    page_style = TableStyle(grid)
+
+    def page_table(chunk):
+        data = [layout.header] + chunk
+        return Table(data, colWidths=col_widths, rowHeights=[header_h] + [row_h] * len(chunk),
+                     style=page_style, repeatRows=1)
+
+    story: list = []
+    chunk: list = []
+    count = 0
+    for row in rows:
+        chunk.append(list(row))
+        count += 1
+        if len(chunk) == rows_per_page:
+            story.append(page_table(chunk))
+            story.append(PageBreak())
+            chunk = []
+            if progress:
+                progress(count)
+    if chunk:
+        story.append(page_table(chunk))
+    # The summary rows: their own table (with the header) so they are never split.
+    summary_style = TableStyle(grid + [
+        ("FONT", (0, 1), (1, -1), bold, size),
+        ("SPAN", (0, 0), (1, 0)), ("SPAN", (0, 1), (1, 1)), ("SPAN", (0, 2), (1, 2)), ("SPAN", (0, 3), (1, 3)),
+        ("SPAN", (0, 4), (1, 4)), ("SPAN", (0, 5), (1, 5)),
+        ("SPAN", (2, 4), (-1, 4)), ("SPAN", (2, 5), (-1, 5)),
+        ("BACKGROUND", (0, 1), (-1, -1), colors.HexColor("#f3f3f3")),
+        ("FONT", (2, 4), (-1, 5), bold, size + 1),
+    ])
+    summary_header = ["Unsur", ""] + list(layout.header[2:-1]) + [""]
+    summary = Table([summary_header] + layout.footer_rows, colWidths=col_widths,
+                    rowHeights=[header_h] + [row_h + 1 * mm] * len(layout.footer_rows), style=summary_style)
+    legend_style = ParagraphStyle("legend", fontName=font, fontSize=7.5, leading=9.5)
+    legend = [Spacer(1, 3 * mm)] + [Paragraph(line, legend_style) for line in layout.legend]
+    if layout.footer_note:
+        legend.append(Paragraph(layout.footer_note, legend_style))
+    story.append(Spacer(1, 3 * mm))
+    story.append(KeepTogether([summary] + legend))
+
+    def on_page(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(bold, 11)
+        canvas.drawString(margin, page_h - 12 * mm, layout.title)
+        canvas.setFont(font, 8.5)
+        canvas.drawString(margin, page_h - 17 * mm, layout.subtitle)
+        canvas.setFont(font, 7.5)
+        canvas.drawRightString(page_w - margin, 8 * mm, f"Halaman {doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = BaseDocTemplate(buf, pagesize=landscape(A4), leftMargin=margin, rightMargin=margin,
+                          topMargin=top, bottomMargin=bottom, title=layout.title, author="SKM Kiosk")
+    frame = Frame(margin, bottom, usable_w, usable_h, leftPadding=0, rightPadding=0, topPadding=0,
+                  bottomPadding=0, id="body")
+    doc.addPageTemplates([PageTemplate(id="sheet", frames=[frame], onPage=on_page)])
+    doc.build(story)
+    return buf.getvalue()
+
+
+def _para_text(text: str) -> str:
+    """User text for a ReportLab Paragraph: escaped, so markup in it (<img src=…>, <a href=…>)
+    prints as text and is never parsed -- Paragraph would otherwise fetch an <img src>."""
+    from xml.sax.saxutils import escape
+
+    return escape(text).replace("\n", "<br/>")
+
+
+def suggestions_pdf(title: str, subtitle: str, items: Sequence[dict], static_dir, footer: str = "") -> bytes:
+    """Appendix: the suggestions received, one numbered paragraph each (date · service, text).
+
+    ReportLab paragraphs rather than an xhtml2pdf table: a period can bring thousands of
+    suggestions, and an xhtml2pdf table of 1 000 rows took ~38 s here (its cost grows
+    faster than the rows), while flowing paragraphs is linear (~0,2 s per 1 000) and
+    wraps long words (splitLongWords).
+    """
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm, mm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer
+
+    register_reportlab_fonts(static_dir)
+    font, bold = "SKM-DejaVu", "SKM-DejaVu-Bold"
+    page_w, page_h = A4
+    left, right, top, bottom = 2.5 * cm, 2 * cm, 2 * cm, 2.2 * cm
+    h1 = ParagraphStyle("h1", fontName=bold, fontSize=15, leading=19, spaceAfter=4)
+    sub = ParagraphStyle("sub", fontName=font, fontSize=9, leading=12, spaceAfter=8, textColor="#444444")
+    meta = ParagraphStyle("meta", fontName=bold, fontSize=8.5, leading=11, textColor="#333333", spaceBefore=5,
+                          keepWithNext=1)
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=13.5, splitLongWords=1, leftIndent=14)
+    story = [Paragraph(_para_text(title), h1), Paragraph(_para_text(subtitle), sub)]
+    if not items:
+        story.append(Paragraph("Tidak ada saran yang diterima pada periode ini.", body))
+    for n, item in enumerate(items, start=1):
+        story.append(Paragraph(f"{n}. {_para_text(item['date'])} · {_para_text(item['service'])}", meta))
+        story.append(Paragraph(_para_text(item["text"]), body))
+    story.append(Spacer(1, 4 * mm))
+
+    def on_page(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor("#555555")
+        canvas.drawRightString(page_w - right, 1.1 * cm, f"{footer}{title} · Halaman {doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = BaseDocTemplate(buf, pagesize=A4, leftMargin=left, rightMargin=right, topMargin=top,
+                          bottomMargin=bottom, title=title, author="SKM Kiosk")
+    frame = Frame(left, bottom, page_w - left - right, page_h - top - bottom, leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0, id="body")
+    doc.addPageTemplates([PageTemplate(id="plain", frames=[frame], onPage=on_page)])
+    doc.build(story)
+    return buf.getvalue()

@@ -1,0 +1,82 @@
+"""Browser: a manager downloads a report, starts a long one and watches its progress (htmx,
+no inline script); the lobby poster page on a 1080p screen."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from tests.factories import PASSWORD, make_period, make_response, make_unit, make_user
+from tests.test_reports import PROFILES, RATINGS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def shots(artifacts):
+    folder = os.path.join(artifacts, "reports")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def _data(db):
+    s = db.session
+    unit = make_unit(s, "DPM", "Dinas Penanaman Modal", kiosk_show_ikm=True)
+    period = make_period(s)
+    for i, (r, p) in enumerate(zip(RATINGS, PROFILES)):
+        make_response(s, unit, r, day=dt.date(2023, 7, 3 + i), **p)
+    make_user(s, "manajer", "manager", [unit])
+    s.commit()
+    return unit, period
+
+
+def test_manager_generates_a_long_report_with_visible_progress(app, db, live_server, page, shots):
+    unit, period = _data(db)
+    app.config["REPORT_SYNC_MAX_RESPONDENTS"] = 2
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    page.goto(f"{live_server}/admin/login")
+    page.fill("input[name=username]", "manajer")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("nav.mainnav >> text=Laporan")
+    page.wait_for_selector("text=Laporan – Dinas Penanaman Modal")
+    page.screenshot(path=os.path.join(shots, "web-01-reports-page.png"), full_page=True)
+
+    # A small document downloads straight away.
+    with page.expect_download() as info:
+        page.click("button[value=poster]")
+    assert info.value.suggested_filename.endswith(".pdf")
+
+    # Above the limit: a confirmation, then the job page that polls until the file is ready.
+    page.click("button[value=pengolahan]")
+    page.wait_for_selector("text=dibuat di latar belakang")
+    page.click("button:has-text('Buat dokumen')")
+    page.wait_for_selector("#job")
+    page.wait_for_selector("text=Dokumen selesai dibuat", timeout=60000)
+    page.screenshot(path=os.path.join(shots, "web-02-job-done.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("a:has-text('Unduh')")
+    assert info.value.suggested_filename == "pengolahan-dpm-triwulan-iii-2023.pdf"
+    assert errors == []
+
+
+def test_lobby_poster_page(db, live_server, page, shots):
+    _data(db)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    response = page.goto(f"{live_server}/papan/DPM?periode=Triwulan III 2023")
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert page.locator("meta[http-equiv=refresh]").count() == 1
+    assert page.locator(".ikm").inner_text() == "79,17"
+    box = page.locator(".thanks").bounding_box()
+    assert box["y"] + box["height"] <= 1080  # the whole poster fits one screen
+    page.screenshot(path=os.path.join(shots, "lobby-poster.png"))
+    assert errors == []
