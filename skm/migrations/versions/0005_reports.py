@@ -1,6 +1,6 @@
 """reports
 
-Revision ID: 0002_reports
+Revision ID: 0005_reports
 Revises: 0004_admin
 Create Date: 2026-11-23 08:56:53.674629
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0002_reports"
+revision = "0005_reports"
 down_revision = "0004_admin"  # chained after main's newest (was 0001_initial)
 branch_labels = None
 depends_on = None
