@@ -13,7 +13,6 @@ from typing import Iterator, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import profile as P
 from .formatting import date_id, date_range_id, integer_id, number_id, percent_id
 from .models import Period, Response, Service, Unit
 from .results import Results, Scope, data_sheet_rows, period_results
@@ -348,22 +347,10 @@ def poster(session: Session, unit: Unit, period: Period) -> dict:
 # --- blank questionnaire ---------------------------------------------------------
 
 def questionnaire_sheet(unit: Unit) -> dict:
-    """The paper form: date, time slot, service, profile, every element's question and labels."""
-    q = unit.current_questionnaire
-    if q is None:
+    """The paper form (skm.exports.questionnaire_sheet, shared with the HTML print page),
+    with the unit header the PDF prints (logo through the restricted link callback)."""
+    from .exports import questionnaire_sheet as paper_form
+
+    if unit.current_questionnaire is None:
         raise DomainError("Unit belum memiliki kuesioner.")
-    return {
-        "unit": unit_header(unit),
-        "version": q.version,
-        "time_slots": list(P.TIME_SLOTS),
-        "services": [s.name for s in unit.services if s.active],
-        "ask_gender": unit.ask_gender, "genders": list(P.GENDERS.values()),
-        "ask_age": unit.ask_age,
-        "ask_education": unit.ask_education, "educations": list(P.EDUCATION.values()),
-        "ask_occupation": unit.ask_occupation, "occupations": list(P.OCCUPATION.values()),
-        "elements": [
-            {"number": i, "code": e.code, "name": e.name, "question": e.question,
-             "labels": [f"{n}. {label}" for n, label in enumerate(e.labels, start=1)]}
-            for i, e in enumerate(q.elements, start=1)
-        ],
-    }
+    return {**paper_form(unit), "unit": unit_header(unit)}
