@@ -107,31 +107,29 @@ def period_population(period_id: int, unit_id: int):
     return redirect(url_for("admin.period_detail", period_id=period.id))
 
 
-@bp.route("/periods/<int:period_id>/units/<int:unit_id>/close", methods=["POST"])
-@roles_required("admin", "manager")
-def period_close(period_id: int, unit_id: int):
+def _change_state(period_id: int, unit_id: int, change, done_message):
+    """Close or reopen a period for a unit (recorded with who and when), then back to the period."""
     period, unit = _period_and_unit(period_id, unit_id)
     try:
-        close_period(db.session, period, unit, current_user, request.form.get("note", ""))
+        change(db.session, period, unit, current_user, request.form.get("note", ""))
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc))
     else:
         db.session.commit()
-        flash(f"Periode {period.name} ditutup untuk {unit.code}.")
+        flash(done_message(period, unit))
     return redirect(url_for("admin.period_detail", period_id=period.id))
+
+
+@bp.route("/periods/<int:period_id>/units/<int:unit_id>/close", methods=["POST"])
+@roles_required("admin", "manager")
+def period_close(period_id: int, unit_id: int):
+    return _change_state(period_id, unit_id, close_period,
+                         lambda period, unit: f"Periode {period.name} ditutup untuk {unit.code}.")
 
 
 @bp.route("/periods/<int:period_id>/units/<int:unit_id>/reopen", methods=["POST"])
 @roles_required("admin")
 def period_reopen(period_id: int, unit_id: int):
-    period, unit = _period_and_unit(period_id, unit_id)
-    try:
-        reopen_period(db.session, period, unit, current_user, request.form.get("note", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc))
-    else:
-        db.session.commit()
-        flash(f"Periode {period.name} dibuka kembali untuk {unit.code}; tercatat atas nama {current_user.username}.")
-    return redirect(url_for("admin.period_detail", period_id=period.id))
+    return _change_state(period_id, unit_id, reopen_period, lambda period, unit: (
+        f"Periode {period.name} dibuka kembali untuk {unit.code}; tercatat atas nama {current_user.username}."))

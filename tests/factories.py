@@ -54,3 +54,20 @@ def login(client, username: str = "admin", password: str = PASSWORD):
     if token:
         data["csrf_token"] = token.group(1)
     return client.post("/admin/login", data=data, follow_redirects=False)
+
+
+def browser_login(page, base_url: str, username: str = "admin", password: str = PASSWORD) -> None:
+    """Log in through the real form in the browser."""
+    page.goto(f"{base_url}/admin/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def watch_page_errors(page) -> list[str]:
+    """Collect script errors and 4xx/5xx responses seen by the page (favicon aside)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    return errors

@@ -10,7 +10,7 @@ import pytest
 from skm.formatting import number_id
 from skm.periods import quarter
 from skm.results import period_results
-from tests.factories import PASSWORD, make_period, make_response, make_unit, make_user
+from tests.factories import browser_login, make_period, make_response, make_unit, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -47,10 +47,7 @@ def test_manager_reads_ikm_and_opens_trend(app, data, live_server, page, artifac
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
 
-    page.goto(f"{live_server}/admin/login")
-    page.fill("input[name=username]", "manajer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "manajer")
     page.wait_for_url(f"{live_server}/admin/")
     page.click("nav >> text=Hasil")
     # The filter script is deferred: wait for the page (and it) to load before changing the select.

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.factories import PASSWORD, make_unit, make_user
+from tests.factories import browser_login, make_unit, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +18,7 @@ def test_admin_creates_periods_and_saves_settings(app, db, live_server, page, ar
     db.session.rollback()
     out = os.path.join(artifacts, "admin")
     os.makedirs(out, exist_ok=True)
-    page.goto(f"{live_server}/admin/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "admin")
     page.wait_for_url(f"{live_server}/admin/")
     page.click("nav.mainnav >> text=Periode")
     page.fill("#year", "2024")

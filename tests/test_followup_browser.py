@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan
 from skm.periods import quarter
-from tests.factories import PASSWORD, make_period, make_response, make_unit, make_user
+from tests.factories import browser_login, make_period, make_unit, make_user, watch_page_errors
 from tests.test_followup import tie_data
 
 pytestmark = pytest.mark.browser
@@ -38,15 +38,9 @@ def test_manager_plans_and_marks_an_action_sudah_with_photo(db, live_server, pag
     tie_data(s, unit, day=dt.date(2023, 11, 2))
     make_user(s, "manajer", "manager", [unit])
     s.commit()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    errors = watch_page_errors(page)
 
-    page.goto(f"{live_server}/admin/login")
-    page.fill("input[name=username]", "manajer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "manajer")
     page.click("nav.mainnav >> text=RTL")
     page.wait_for_selector("text=Hasil per periode")
     page.screenshot(path=os.path.join(shots, "01-unit-periods.png"), full_page=True)
@@ -132,10 +126,7 @@ def test_belum_needs_reason_and_the_error_comes_back_in_place(db, live_server, p
     # transaction takes the write lock, which would block the server thread.
     s.commit()
 
-    page.goto(f"{live_server}/admin/login")
-    page.fill("input[name=username]", "manajer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    browser_login(page, live_server, "manajer")
     page.wait_for_selector("text=Keluar")
     page.goto(f"{live_server}/admin/rtl/action/{action_id}")
     page.check("input[name=status][value=belum]")

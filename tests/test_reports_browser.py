@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.factories import PASSWORD, make_period, make_response, make_unit, make_user
+from tests.factories import browser_login, make_period, make_response, make_unit, make_user, watch_page_errors
 from tests.test_reports import PROFILES, RATINGS
 
 pytestmark = pytest.mark.browser
@@ -34,14 +34,8 @@ def _data(db):
 def test_manager_generates_a_long_report_with_visible_progress(app, db, live_server, page, shots):
     unit, period = _data(db)
     app.config["REPORT_SYNC_MAX_RESPONDENTS"] = 2
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-    page.goto(f"{live_server}/admin/login")
-    page.fill("input[name=username]", "manajer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    errors = watch_page_errors(page)
+    browser_login(page, live_server, "manajer")
     page.click("nav.mainnav >> text=Laporan")
     page.wait_for_selector("text=Laporan – Dinas Penanaman Modal")
     page.screenshot(path=os.path.join(shots, "web-01-reports-page.png"), full_page=True)
@@ -66,10 +60,7 @@ def test_manager_generates_a_long_report_with_visible_progress(app, db, live_ser
 
 def test_lobby_poster_page(db, live_server, page, shots):
     _data(db)
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    errors = watch_page_errors(page)
     page.set_viewport_size({"width": 1920, "height": 1080})
     response = page.goto(f"{live_server}/papan/DPM?periode=Triwulan III 2023")
     assert response.status == 200
