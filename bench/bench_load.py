@@ -2,7 +2,7 @@
 
 gunicorn (gunicorn.conf.py) serves bench/hello_app.py: the production app plus /__hello
 answered by a WSGI wrapper. N simulated tablets (threads speaking HTTP, bench/http_tablet.py,
-no think time) complete surveys for BENCH_LOAD_SECONDS each; then N clients hit /__hello
+think time BENCH_LOAD_THINK, default 0) complete surveys for BENCH_LOAD_SECONDS each; then N clients hit /__hello
 for the same time. Prints completed surveys/s, step p50/p95/p99, errors, and kiosk steps/s
 as a share of the hello requests/s. N from BENCH_LOAD_TABLETS (10,100,500). SQLite, and
 PostgreSQL when BENCH_DATABASE_URL is set. Note: the clients run on the same machine and
@@ -20,6 +20,8 @@ from bench.http_tablet import Connection, HttpTablet, ServerGone, Stats, percent
 
 TABLETS = [int(x) for x in os.environ.get("BENCH_LOAD_TABLETS", "10,100,500").split(",")]
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "15"))
+# Mean seconds between a tablet's taps (0: a closed loop, every tablet taps as soon as it can).
+THINK = float(os.environ.get("BENCH_LOAD_THINK", "0"))
 
 
 def _kiosk(base, credentials, seconds):
@@ -30,7 +32,7 @@ def _kiosk(base, credentials, seconds):
         tablet = HttpTablet(base, cred, seed=i, stats=stats)
         try:
             while time.monotonic() < end:
-                tablet.survey()
+                tablet.survey(think=THINK)
         except ServerGone:
             pass
         tablet.close()
@@ -86,7 +88,7 @@ def run(url: str | None) -> None:
                     hello, hello_errors = _hello("127.0.0.1", port, n, SECONDS)
                     steps = [s for _, s in stats.latencies]
                     rate = len(steps) / wall
-                    print(f"{url.split(':')[0]:10} N={n:>3}: {len(stats.acked) / wall:6.1f} surveys/s, "
+                    print(f"{url.split(':')[0]:10} N={n:>3} think {THINK:g} s: {len(stats.acked) / wall:6.1f} surveys/s, "
                           f"{rate:6.1f} steps/s, step p50 {percentile(steps, 50)*1000:6.1f} ms "
                           f"p95 {percentile(steps, 95)*1000:6.1f} ms p99 {percentile(steps, 99)*1000:6.1f} ms, "
                           f"5xx {len(stats.server_errors)}, errors {len(stats.errors) + stats.gone}; "
