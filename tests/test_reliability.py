@@ -7,6 +7,9 @@ period results equal a recomputation from the stored rows and from what the tabl
 from __future__ import annotations
 
 import os
+import traceback
+
+from flask import got_request_exception
 
 from bench.bench_reliability import check_stored, drive, pair_devices
 from bench.http_tablet import Stats
@@ -29,10 +32,19 @@ def test_concurrent_tablets_with_double_taps_and_resends(app, db, live_server):
     unit_id = unit.id
     db.session.remove()  # the server threads use their own sessions
 
-    stats = Stats()
-    drive(live_server, credentials, SURVEYS, stats)
+    failures = []
 
-    assert stats.server_errors == [] and stats.gone == 0
+    def record(sender, exception, **extra):
+        failures.append("".join(traceback.format_exception(exception))[-2500:])
+
+    got_request_exception.connect(record, app)
+    stats = Stats()
+    try:
+        drive(live_server, credentials, SURVEYS, stats)
+    finally:
+        got_request_exception.disconnect(record, app)
+
+    assert failures == [] and stats.server_errors == [] and stats.gone == 0
     assert stats.errors == []
     assert len(stats.acked) == SURVEYS
     assert set(stats.statuses) == {200}
