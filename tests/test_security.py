@@ -127,7 +127,7 @@ def test_anonymous_reaches_only_login_pairing_and_paired_kiosk(app, db, client):
     """Every non-admin route without a kiosk cookie: the pairing screen (or 404), never data."""
     from tests.factories import make_unit
 
-    make_unit(db.session)
+    make_unit(db.session, "UJI")
     db.session.commit()
     values = {"token": "x" * 32, "step": "el-U1", "action": "pause", "code": "ABCD1234", "filename": "js/kiosk.js"}
     allowed = {"static", "root", "kiosk.index", "kiosk.pair_link", "kiosk.pair"}
@@ -148,6 +148,10 @@ def test_anonymous_reaches_only_login_pairing_and_paired_kiosk(app, db, client):
                 assert response.status_code in (200, 303, 400, 403), (url, response.status_code)
             elif rule.endpoint == "kiosk.logo":
                 assert response.status_code == 404
+            elif rule.endpoint == "display.poster_public":
+                # the lobby poster is public only for a unit that shows its IKM
+                assert response.status_code == 404
+                assert client.get("/papan/UJI").status_code == 404  # kiosk_show_ikm is off
             else:
                 # a paired-kiosk route: the pairing screen, nothing else
                 assert response.headers.get("X-Kiosk") == "pair", (url, method, response.status_code)
