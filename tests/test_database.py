@@ -104,3 +104,36 @@ def test_backup_command_copies_a_live_database(app, runner, tmp_path):
     assert copy.execute("SELECT code FROM unit").fetchall() == [("BAK",)]
     assert copy.execute("SELECT count(*) FROM element").fetchone()[0] == 9
     copy.close()
+
+
+def test_restore_from_backup_gives_the_same_results(app, runner, tmp_path, monkeypatch):
+    """Back up while a session holds a read transaction, restore into a new app: same figures."""
+    import datetime as dt
+
+    from skm import create_app
+    from skm.results import Scope, compute_results
+    from tests.factories import make_response, make_unit
+
+    with app.app_context():
+        unit = make_unit(_db.session, "PULIH", "Unit Pulih")
+        for ratings in ([4, 3, 3, 4, 3, 4, 4, 2, 3], [3, 3, 2, 4, 3, 3, 4, 2, 2], [4] * 9):
+            make_response(_db.session, unit, ratings)
+        _db.session.commit()
+        scope = Scope(unit.id, dt.date(2023, 7, 1), dt.date(2023, 9, 30))
+        before = compute_results(_db.session, scope, unit)
+        # a reader mid-transaction, as a busy dashboard would be
+        _db.session.execute(select(Unit)).all()
+        target = tmp_path / "cadangan.sqlite3"
+        assert runner.invoke(args=["skm", "backup", str(target)]).exit_code == 0
+        _db.session.rollback()
+    restored_dir = tmp_path / "restored"
+    restored_dir.mkdir()
+    monkeypatch.setenv("SKM_INSTANCE_PATH", str(restored_dir))
+    restored = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}"})
+    with restored.app_context():
+        unit = _db.session.scalar(select(Unit).where(Unit.code == "PULIH"))
+        after = compute_results(_db.session, Scope(unit.id, scope.start, scope.end), unit)
+        assert after.respondents == before.respondents == 3
+        assert after.scores.ikm == before.scores.ikm
+        assert [e.nrr for e in after.scores.elements] == [e.nrr for e in before.scores.elements]
+        _db.engine.dispose()
