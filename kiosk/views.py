@@ -159,9 +159,8 @@ def start():
     except DomainError as exc:
         db.session.rollback()
         return _welcome(device, str(exc))
-    response = _step(device, survey, F.first_step(survey))
-    db.session.commit()  # after rendering: one write transaction per request
-    return response
+    db.session.commit()  # release the write lock before rendering (skm.database)
+    return _step(device, survey, F.first_step(survey))
 
 
 @bp.route("/s/<token>/<step>", methods=["GET", "POST"])
@@ -185,9 +184,8 @@ def step(token, step):
         return _step(device, survey, exc.step, message=exc.message)
     if following is None:
         following = "saran"
-    response = _step(device, survey, following, show_other=(following == step == "occupation"))
     db.session.commit()
-    return response
+    return _step(device, survey, following, show_other=(following == step == "occupation"))
 
 
 @bp.route("/s/<token>/<step>/back", methods=["POST"])
@@ -202,11 +200,8 @@ def back(token, step):
     previous = F.previous_step(survey, step)
     if previous is None:
         F.abandon_survey(db.session, survey)
-        response = _welcome(device)
-    else:
-        response = _step(device, survey, previous)
     db.session.commit()
-    return response
+    return _welcome(device) if previous is None else _step(device, survey, previous)
 
 
 @bp.route("/s/<token>/send", methods=["POST"])
@@ -219,9 +214,8 @@ def send(token):
         F.submit_survey(db.session, device, token, request.form.to_dict(),
                         max_per_window=config.get("KIOSK_DEVICE_MAX_PER_WINDOW", F.DEVICE_MAX_PER_WINDOW),
                         window_seconds=config.get("KIOSK_DEVICE_WINDOW_SECONDS", F.DEVICE_WINDOW_SECONDS))
-        response = _thanks(device, token)  # sent only if the commit below succeeds
-        db.session.commit()
-        return response
+        db.session.commit()  # the acknowledgement is rendered only after the response is stored
+        return _thanks(device, token)
     except IntegrityError:
         # A twin request stored this token first: acknowledge the stored response.
         db.session.rollback()
@@ -246,9 +240,8 @@ def abandon(token):
         F.abandon_survey(db.session, F.find_survey(db.session, device, token))
     except F.StaleSurvey:
         pass
-    response = _welcome(device)
     db.session.commit()
-    return response
+    return _welcome(device)
 
 
 # --- staff controls --------------------------------------------------------------

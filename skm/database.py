@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Set by the operator CLI: its commands write while the kiosk may be writing too.
@@ -19,8 +20,16 @@ def _wants_write_lock() -> bool:
     # such requests failed under load without it). Plain scripts and tests default to
     # deferred transactions so that an idle read does not hold the write lock.
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        # After the request's one commit (views commit once) only rendering is left: its
+        # lazy loads read in a deferred transaction instead of taking the write lock again.
+        return request.method not in SAFE_METHODS and not g.get("skm_committed", False)
     return write_intent.get()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(_session) -> None:
+    if has_request_context():
+        g.skm_committed = True
 
 
 def configure_sqlite(engine: Engine) -> None:

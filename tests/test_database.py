@@ -48,6 +48,26 @@ def test_post_begins_immediate_and_get_deferred(app):
     assert _begins(app, "GET") == ["BEGIN"]
 
 
+def test_after_the_commit_a_write_request_renders_without_the_lock(app):
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    with app.app_context():
+        event.listen(_db.engine, "before_cursor_execute", record)
+        try:
+            with app.test_request_context("/", method="POST"):
+                _db.session.execute(select(Unit)).all()
+                _db.session.commit()
+                _db.session.execute(select(Unit)).all()  # rendering after the one commit
+                _db.session.rollback()
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", record)
+    assert seen == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
 def test_wal_and_busy_timeout(app):
     with app.app_context():
         with _db.engine.connect() as conn:
