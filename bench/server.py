@@ -45,7 +45,9 @@ def free_port() -> int:
 
 def server_env(instance: Path, url: str, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKM_")}
-    env.update(SKM_INSTANCE_PATH=str(instance), DATABASE_URL=url, SKM_SECURE_COOKIES="false", **extra)
+    # Simulated tablets start surveys back to back, far faster than the per-device limit allows.
+    env.update(SKM_INSTANCE_PATH=str(instance), DATABASE_URL=url, SKM_SECURE_COOKIES="false",
+               SKM_KIOSK_DEVICE_STARTS_PER_MINUTE="0", **extra)
     return env
 
 

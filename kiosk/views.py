@@ -155,7 +155,8 @@ def start():
     if device is None:
         return _unpaired()
     try:
-        survey = F.start_survey(db.session, device)
+        survey = F.start_survey(db.session, device, max_starts_per_minute=current_app.config.get(
+            "KIOSK_DEVICE_STARTS_PER_MINUTE", F.DEVICE_STARTS_PER_MINUTE))
     except DomainError as exc:
         db.session.rollback()
         return _welcome(device, str(exc))

@@ -27,6 +27,8 @@ PROFILE_STEPS = ("gender", "age", "education", "occupation")
 # Many surveys from one tablet in a short time are stored but flagged (per device, never per IP).
 DEVICE_MAX_PER_WINDOW = 6
 DEVICE_WINDOW_SECONDS = 180
+# A visitor needs well over 8 s for a survey: more starts than this a minute is a finger on the button.
+DEVICE_STARTS_PER_MINUTE = 12
 
 
 class StaleSurvey(DomainError):
@@ -58,11 +60,23 @@ def survey_steps(unit: Unit, questionnaire: Questionnaire, service_bound: bool) 
     return steps
 
 
-def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = None) -> KioskSurvey:
-    """A new survey with a fresh one-time token; the tablet's unfinished ones are abandoned."""
+def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = None,
+                 max_starts_per_minute: int = DEVICE_STARTS_PER_MINUTE) -> KioskSurvey:
+    """A new survey with a fresh one-time token; the tablet's unfinished ones are abandoned.
+
+    A tablet may start at most `max_starts_per_minute` surveys a minute (0: no limit). The
+    limit is per device, counted in the database (shared by every worker), and applies only
+    at the start, where a refusal loses no answer."""
     now = now or utcnow()
     if device.paused:
         raise DomainError("Kiosk sedang istirahat.")
+    if max_starts_per_minute:
+        recent = session.scalar(
+            select(func.count(KioskSurvey.id)).where(
+                KioskSurvey.device_id == device.id,
+                KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
+        if recent >= max_starts_per_minute:
+            raise DomainError("Terlalu banyak survei dimulai dari tablet ini. Tunggu sebentar, lalu sentuh lagi.")
     unit = session.get(Unit, device.unit_id)
     questionnaire = unit.current_questionnaire
     if questionnaire is None or not questionnaire.elements:

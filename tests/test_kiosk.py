@@ -288,6 +288,25 @@ def test_fast_and_frequent_surveys_are_flagged_not_refused(app, db):
     assert not any(r.excluded for r in rows)  # kept and counted until an admin excludes them
 
 
+def test_surveys_started_per_minute_are_limited_per_device(app, db):
+    """A finger held on "Mulai" cannot fill the database; another tablet is not affected."""
+    from skm.models_kiosk import KioskSurvey
+
+    unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False)
+    app.config.update(KIOSK_DEVICE_STARTS_PER_MINUTE=3)
+    tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    other = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    for _ in range(3):
+        tablet.start()
+        assert tablet.kind != "welcome"
+    tablet.start()
+    assert tablet.kind == "welcome" and "Terlalu banyak survei dimulai dari tablet ini" in tablet.html
+    assert db.session.scalar(select(func.count(KioskSurvey.id))) == 3
+    other.start()
+    assert other.kind != "welcome"
+    assert db.session.scalar(select(func.count(KioskSurvey.id))) == 4
+
+
 def test_wrong_pin_is_limited_in_the_database(app, db):
     unit = make_unit(db.session)
     D.set_kiosk_pin(db.session, unit, "2468")
