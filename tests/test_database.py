@@ -25,7 +25,8 @@ def app(tmp_path, monkeypatch):
         _db.engine.dispose()
 
 
-def _begins(app, method):
+def _begins(app, method, commit_first=False):
+    """The BEGIN statements a request of this method issues (reading twice around a commit)."""
     seen = []
 
     def record(conn, cursor, statement, *args):
@@ -37,6 +38,9 @@ def _begins(app, method):
         try:
             with app.test_request_context("/", method=method):
                 _db.session.execute(select(Unit)).all()
+                if commit_first:
+                    _db.session.commit()
+                    _db.session.execute(select(Unit)).all()  # rendering after the one commit
                 _db.session.rollback()
         finally:
             event.remove(_db.engine, "before_cursor_execute", record)
@@ -49,23 +53,7 @@ def test_post_begins_immediate_and_get_deferred(app):
 
 
 def test_after_the_commit_a_write_request_renders_without_the_lock(app):
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):
-            seen.append(statement)
-
-    with app.app_context():
-        event.listen(_db.engine, "before_cursor_execute", record)
-        try:
-            with app.test_request_context("/", method="POST"):
-                _db.session.execute(select(Unit)).all()
-                _db.session.commit()
-                _db.session.execute(select(Unit)).all()  # rendering after the one commit
-                _db.session.rollback()
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", record)
-    assert seen == ["BEGIN IMMEDIATE", "BEGIN"]
+    assert _begins(app, "POST", commit_first=True) == ["BEGIN IMMEDIATE", "BEGIN"]
 
 
 def test_wal_and_busy_timeout(app):
