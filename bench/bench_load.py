@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.http_tablet import Connection, HttpTablet, ServerGone, Stats, percentile
+from bench import on_both_databases
 
 TABLETS = [int(x) for x in os.environ.get("BENCH_LOAD_TABLETS", "10,100,500").split(",")]
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "15"))
@@ -98,12 +99,7 @@ def run(url: str | None) -> None:
 
 
 def main() -> None:
-    run(None)
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url:
-        run(url)
-    else:
-        print("(set BENCH_DATABASE_URL=postgresql+psycopg://... to run on PostgreSQL too)")
+    on_both_databases(run)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.http_tablet import HttpTablet, Stats, percentile
+from bench import on_both_databases
 
 SURVEYS = int(os.environ.get("BENCH_RELIABILITY_SURVEYS", "10000"))
 CLIENTS = int(os.environ.get("BENCH_RELIABILITY_CLIENTS", "50"))
@@ -138,12 +139,7 @@ def run(url: str | None) -> None:
 
 
 def main() -> None:
-    run(None)
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url:
-        run(url)
-    else:
-        print("(set BENCH_DATABASE_URL=postgresql+psycopg://... to run on PostgreSQL too)")
+    on_both_databases(run)
 
 
 if __name__ == "__main__":

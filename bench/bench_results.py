@@ -15,6 +15,8 @@ import tracemalloc
 
 from sqlalchemy import text
 
+from bench import on_both_databases
+
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
 START, END = dt.date(2023, 7, 1), dt.date(2023, 9, 30)
 
@@ -111,12 +113,7 @@ def run(url: str | None) -> None:
 
 
 def main() -> None:
-    run(None)
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url:
-        run(url)
-    else:
-        print("(set BENCH_DATABASE_URL=postgresql+psycopg://... to run on PostgreSQL too)")
+    on_both_databases(run)
 
 
 if __name__ == "__main__":
