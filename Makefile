@@ -9,12 +9,12 @@ PORT ?= 5000
 SECURE_COOKIES ?= false
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skm_test
 
-.PHONY: install run test test-sqlite test-postgres bench clean
+.PHONY: install run test test-sqlite test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +36,11 @@ test: test-sqlite test-postgres
 else
 test: test-sqlite
 endif
+
+# ruff (lint, import order) over the tree, mypy over the domain package.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -3,9 +3,16 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import views  # noqa: E402,F401
-from . import devices  # noqa: E402,F401
-from . import reports  # noqa: E402,F401
-from . import followup  # noqa: E402,F401
-from . import entry, data  # noqa: E402,F401
-from . import accounts, charts, dashboard, periods, units  # noqa: E402,F401  (issue 4)
+from . import (  # noqa: E402,F401  # noqa: E402,F401  (issue 4)
+    accounts,
+    charts,
+    dashboard,
+    data,
+    devices,  # noqa: E402,F401
+    entry,
+    followup,  # noqa: E402,F401
+    periods,
+    reports,  # noqa: E402,F401
+    units,
+    views,  # noqa: E402,F401
+)

@@ -6,9 +6,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from skm.accounts import create_user, set_password, update_user
+from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.models import ROLES, Unit, User
-from skm.units import DomainError
 
 from . import bp
 from .auth import roles_required

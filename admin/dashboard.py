@@ -10,13 +10,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from skm import analytics
 from skm.extensions import db
 from skm.models import Period, Service, Unit
-from skm.period_admin import period_unit
-from skm.responses import set_excluded
-from skm.results import Scope, data_sheet_rows, period_results
-from skm.scoring import GRADE_TABLE
+from skm.scoring import analytics
+from skm.scoring.ikm import GRADE_TABLE
+from skm.scoring.results import Scope, data_sheet_rows, period_results
+from skm.survey.period_admin import period_unit
+from skm.survey.responses import set_excluded
 
 from . import bp
 from .auth import accessible_units, get_unit, roles_required
@@ -89,7 +89,7 @@ def completion_card(sel: Selection) -> Optional[dict]:
     started includes the ones abandoned at the idle reset (skm.kiosk_flow)."""
     from fractions import Fraction
 
-    from skm.kiosk_flow import kiosk_completion
+    from skm.kiosk.flow import kiosk_completion
 
     finished, started = kiosk_completion(db.session, sel.scope.unit_id, sel.scope.start, sel.scope.end)
     if not started:

@@ -13,11 +13,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import select
 
-from skm import exports
+from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.importer import ImportRejected, commit_import, preview_import, previous_import
+from skm.intake.importer import ImportRejected, commit_import, preview_import, previous_import
 from skm.models import Period, Unit
-from skm.units import DomainError
+from skm.reports import exports, questionnaire, workbooks
 
 from . import bp
 from .auth import get_unit, roles_required
@@ -91,7 +91,7 @@ def data_unit(unit_id: int):
 @roles_required(*ALL_ROLES)
 def data_questionnaire(unit_id: int):
     unit = get_unit(unit_id)
-    return render_template("admin/data/questionnaire_print.html", sheet=exports.questionnaire_sheet(unit))
+    return render_template("admin/data/questionnaire_print.html", sheet=questionnaire.questionnaire_sheet(unit))
 
 
 @bp.route("/data/<int:unit_id>/templat.xlsx")
@@ -104,8 +104,8 @@ def data_template(unit_id: int):
 EXPORTS = {
     "responden.xlsx": (exports.raw_responses_xlsx, XLSX_MIME),
     "responden.csv": (exports.raw_responses_csv, "text/csv; charset=utf-8"),
-    "hasil.xlsx": (exports.results_xlsx, XLSX_MIME),
-    "pengolahan-data.xlsx": (exports.data_sheet_xlsx, XLSX_MIME),
+    "hasil.xlsx": (workbooks.results_xlsx, XLSX_MIME),
+    "pengolahan-data.xlsx": (workbooks.data_sheet_xlsx, XLSX_MIME),
 }
 
 

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from skm import devices as D
+from skm.core.clock import unit_now
+from skm.core.errors import DomainError
 from skm.extensions import db
+from skm.kiosk import devices as D
 from skm.models import Device, Unit
-from skm.units import DomainError
 
 from . import bp
 from .auth import get_unit, roles_required
@@ -30,7 +31,7 @@ def _page(unit: Unit, form: PairingForm, created: Device | None = None):
     form.service_id.choices = [(0, "Dipilih pengunjung di tablet")] + [
         (s.id, s.name) for s in unit.services if s.active]
     return render_template("admin/devices/index.html", unit=unit, form=form, rows=D.list_devices(db.session, unit),
-                           created=created, revoke_form=RevokeForm(), local=lambda t: D.local_now(unit, t))
+                           created=created, revoke_form=RevokeForm(), local=lambda t: unit_now(unit, t))
 
 
 @bp.route("/devices/")

@@ -8,11 +8,19 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from skm.entry import UNDO_MINUTES, forms_today, parse_entry, save_paper_form, undo_last_form, undoable, unit_today
+from skm.core.errors import DomainError
 from skm.extensions import db
+from skm.intake.entry import (
+    UNDO_MINUTES,
+    forms_today,
+    parse_entry,
+    save_paper_form,
+    undo_last_form,
+    undoable,
+    unit_today,
+)
 from skm.models import Unit
-from skm.profile import EDUCATION, GENDERS, OCCUPATION
-from skm.units import DomainError
+from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 
 from . import bp
 from .auth import get_unit, roles_required

@@ -6,16 +6,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from skm import followup as F
+from skm.core.errors import DomainError
 from skm.extensions import db
+from skm.followup import actions, common, photos, progress
+from skm.followup import plans as F
 from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan, FollowUpPriority, Period, Unit
-from skm.units import DomainError
 
 from . import bp
 from .auth import get_unit, require_unit, roles_required
 
 ALL_ROLES = ("admin", "manager", "operator")
-EDITORS = F.EDIT_ROLES
+EDITORS = common.EDIT_ROLES
 
 
 def _plan_or_404(plan_id: int) -> FollowUpPlan:
@@ -31,7 +32,7 @@ def _action_or_404(action_id: int) -> FollowUpAction:
 
 
 def _require_edit(unit_id: int) -> None:
-    if not F.can_edit(current_user, unit_id):
+    if not common.can_edit(current_user, unit_id):
         abort(403)
 
 
@@ -40,7 +41,7 @@ def _upload_root() -> str:
 
 
 def _max_photo_bytes() -> int:
-    return int(current_app.config.get("RTL_PHOTO_MAX_BYTES", F.DEFAULT_MAX_PHOTO_BYTES))
+    return int(current_app.config.get("RTL_PHOTO_MAX_BYTES", common.DEFAULT_MAX_PHOTO_BYTES))
 
 
 def _form_date(name: str):
@@ -64,11 +65,11 @@ def followup_index():
 @roles_required(*ALL_ROLES)
 def followup_unit(unit_id: int):
     unit = get_unit(unit_id)
-    today = F.unit_today(unit)
-    rows = F.unit_periods(db.session, unit)
-    plans = F.unit_plans(db.session, unit, today)
+    today = progress.unit_today(unit)
+    rows = progress.unit_periods(db.session, unit)
+    plans = progress.unit_plans(db.session, unit, today)
     return render_template("admin/followup/unit.html", unit=unit, rows=rows, plans=plans,
-                           summaries={s.plan.id: s for s in plans}, editable=F.can_edit(current_user, unit.id))
+                           summaries={s.plan.id: s for s in plans}, editable=common.can_edit(current_user, unit.id))
 
 
 # --------------------------------------------------------------------------- plan
@@ -76,7 +77,7 @@ def followup_unit(unit_id: int):
 
 def _parse_forum_date():
     raw = _form_date("forum_date")
-    return F.parse_date(raw, "Tanggal forum konsultasi publik") if raw else None
+    return actions.parse_date(raw, "Tanggal forum konsultasi publik") if raw else None
 
 
 @bp.route("/rtl/unit/<int:unit_id>/period/<int:period_id>/new", methods=["GET", "POST"])
@@ -117,14 +118,14 @@ def followup_new(unit_id: int, period_id: int):
 
 def _render_plan(plan: FollowUpPlan, errors: dict | None = None, drafts: dict | None = None):
     unit = plan.unit
-    today = F.unit_today(unit)
+    today = progress.unit_today(unit)
     return render_template(
         "admin/followup/plan.html", plan=plan, unit=unit, period=plan.period, today=today,
-        share=F.share_done(plan.actions), effects=F.plan_effects(db.session, plan, today),
-        overdue={a.id for a in plan.actions if F.is_overdue(a, today)},
-        editable=F.can_edit(current_user, unit.id), errors=errors or {}, drafts=drafts or {},
+        share=progress.share_done(plan.actions), effects=progress.plan_effects(db.session, plan, today),
+        overdue={a.id for a in plan.actions if progress.is_overdue(a, today)},
+        editable=common.can_edit(current_user, unit.id), errors=errors or {}, drafts=drafts or {},
         default_year=plan.period.end_date.year + (1 if plan.period.end_date.month == 12 else 0),
-        F=F,
+        F=common,
     )
 
 
@@ -214,7 +215,7 @@ def followup_action_add(priority_id: int):
     plan_id = priority.plan_id
     fields = _action_fields()
     try:
-        F.add_action(db.session, priority, current_user, **fields)
+        actions.add_action(db.session, priority, current_user, **fields)
     except DomainError as exc:
         db.session.rollback()
         return _render_plan(_plan_or_404(plan_id), errors={priority_id: str(exc)}, drafts={priority_id: fields})
@@ -238,7 +239,7 @@ def followup_action_edit(action_id: int):
     if request.method == "POST":
         fields = _action_fields()
         try:
-            F.update_action(db.session, action, current_user, **fields)
+            actions.update_action(db.session, action, current_user, **fields)
         except DomainError as exc:
             db.session.rollback()
             error = str(exc)
@@ -258,7 +259,7 @@ def followup_action_delete(action_id: int):
     plan_id = action.priority.plan_id
     _require_edit(action.priority.plan.unit_id)
     try:
-        F.delete_action(db.session, action, current_user, _upload_root())
+        actions.delete_action(db.session, action, current_user, _upload_root())
     except DomainError as exc:
         db.session.rollback()
         return _render_plan(_plan_or_404(plan_id), errors={"plan": str(exc)})
@@ -272,12 +273,12 @@ def followup_action_delete(action_id: int):
 
 def _action_context(action: FollowUpAction, **extra) -> dict:
     plan = action.priority.plan
-    today = F.unit_today(plan.unit)
+    today = progress.unit_today(plan.unit)
     ctx = {
         "action": action, "plan": plan, "unit": plan.unit, "period": plan.period,
-        "effect": F.plan_effects(db.session, plan, today).get(action.priority.element_code),
-        "overdue": F.is_overdue(action, today), "editable": F.can_edit(current_user, plan.unit_id),
-        "F": F, "real_error": None, "photo_error": None, "saved": False, "form": None,
+        "effect": progress.plan_effects(db.session, plan, today).get(action.priority.element_code),
+        "overdue": progress.is_overdue(action, today), "editable": common.can_edit(current_user, plan.unit_id),
+        "F": common, "real_error": None, "photo_error": None, "saved": False, "form": None,
     }
     ctx.update(extra)
     return ctx
@@ -299,7 +300,7 @@ def followup_realization(action_id: int):
         "target_date", "pending_pic")}
     partial = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
     try:
-        F.record_realization(db.session, action, current_user, **{
+        actions.record_realization(db.session, action, current_user, **{
             k: (v.strip() or None) if k in ("done_start", "done_end", "target_date") else v
             for k, v in form.items()})
     except DomainError as exc:
@@ -330,7 +331,7 @@ def followup_photo_add(action_id: int):
             raise DomainError("Pilih berkas foto terlebih dahulu.")
         limit = _max_photo_bytes()
         data = upload.stream.read(limit + 1)  # never read more than one byte over the limit
-        F.add_photo(db.session, action, current_user, data, upload.filename, caption, _upload_root(), limit)
+        photos.add_photo(db.session, action, current_user, data, upload.filename, caption, _upload_root(), limit)
     except DomainError as exc:
         db.session.rollback()
         ctx = _action_context(_action_or_404(action_id), photo_error=str(exc), caption=caption)
@@ -347,7 +348,7 @@ def followup_photo_delete(photo_id: int):
     require_unit(photo.unit_id)
     _require_edit(photo.unit_id)
     action_id = photo.action_id
-    F.delete_photo(db.session, photo, current_user, _upload_root())
+    photos.delete_photo(db.session, photo, current_user, _upload_root())
     db.session.commit()
     flash("Foto dihapus.")
     return redirect(url_for("admin.followup_action", action_id=action_id, _anchor="foto"))
@@ -359,7 +360,7 @@ def followup_photo(photo_id: int, size: str):
     photo = db.session.get(FollowUpPhoto, photo_id) or abort(404)
     require_unit(photo.unit_id)
     try:
-        path = F.photo_path(_upload_root(), photo, thumb=size == "thumb")
+        path = photos.photo_path(_upload_root(), photo, thumb=size == "thumb")
     except DomainError:
         abort(404)
     try:

@@ -7,9 +7,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.models import Period, PeriodUnit, User
-from skm.period_admin import (
+from skm.survey.period_admin import (
     close_period,
     create_custom_period,
     create_periods,
@@ -19,7 +20,6 @@ from skm.period_admin import (
     set_population,
     spans_for_year,
 )
-from skm.units import DomainError
 
 from . import bp
 from .auth import accessible_units, get_unit, roles_required

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import os
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
-from skm import report_jobs as J
-from skm import reports as R
+from skm.core.errors import DomainError
 from skm.extensions import db
+from skm.followup.plans import plan_for_unit, plans_for_unit
 from skm.models import Period, ReportJob, Unit
-from skm.report_render import build, filename
-from skm.units import DomainError
+from skm.reports import data as R
+from skm.reports import jobs as J
+from skm.reports.render import build, filename
 
 from . import bp
 from .auth import require_unit, roles_required
@@ -51,10 +62,6 @@ def _periods():
 
 def _plans(unit: Unit):
     """RTL plans of the unit, if the follow-up module is installed (branch `rtl`)."""
-    try:
-        from skm.followup_report import plans_for_unit
-    except ImportError:
-        return None
     return plans_for_unit(db.session, unit)
 
 
@@ -107,10 +114,7 @@ def _parse_request(unit: Unit, values):
             return None, None, None, "Pilih periode terlebih dahulu."
     plan = None
     if kind == "tindak-lanjut":
-        try:
-            from skm.followup_report import plan_for_unit
-        except ImportError:
-            return None, None, None, "Modul rencana tindak lanjut belum tersedia."
+
         raw = values.get("plan_id", "")
         plan = plan_for_unit(db.session, unit, int(raw)) if raw.isdigit() else None
         if plan is None:
@@ -195,7 +199,7 @@ def report_job_download(job_id: int):
 def _current_period(unit: Unit, name: str | None):
     if name:
         return db.session.scalar(select(Period).where(Period.name == name))
-    from skm.followup import unit_today
+    from skm.core.clock import unit_today
 
     today = unit_today(unit)  # the unit's time zone, not the server's
     return db.session.scalar(

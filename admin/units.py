@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from skm.analytics import alert_rule, update_alert_rule
+from skm.core.clock import TIMEZONES
+from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.models import TIMEZONES, Service
-from skm.unit_settings import (
+from skm.models import Service
+from skm.scoring.analytics import alert_rule, update_alert_rule
+from skm.survey.unit_settings import (
     LOGO_MAX_BYTES,
     add_service,
     logo_file,
@@ -17,7 +19,7 @@ from skm.unit_settings import (
     store_logo,
     update_unit_settings,
 )
-from skm.units import DomainError, create_unit
+from skm.survey.units import create_unit
 
 from . import bp
 from .auth import accessible_units, get_unit, roles_required

@@ -14,10 +14,10 @@ from skm.accounts import (
     record_login_failure,
     throttle_keys,
 )
-from skm.analytics import recent_alerts
+from skm.core.clock import utcnow
+from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.models import utcnow
-from skm.units import DomainError
+from skm.scoring.analytics import recent_alerts
 
 from . import bp
 from .auth import accessible_units, roles_required

@@ -162,10 +162,10 @@ def _gunicorn_scenario(tablets=12, workers=3):
     from sqlalchemy import func, select
 
     from skm import create_app
-    from skm import devices as D
     from skm.extensions import db
+    from skm.kiosk import devices as D
     from skm.models import Response
-    from skm.units import add_services, create_unit
+    from skm.survey.units import add_services, create_unit
 
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
     if gunicorn is None:
@@ -221,10 +221,10 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from skm import create_app
-    from skm import devices as D
     from skm.extensions import db
+    from skm.kiosk import devices as D
     from skm.models import Response
-    from skm.units import add_services, create_unit
+    from skm.survey.units import add_services, create_unit
 
     tmp = tempfile.mkdtemp(prefix="bench-kiosk-")
     os.environ["SKM_INSTANCE_PATH"] = tmp

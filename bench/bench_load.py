@@ -16,8 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.http_tablet import Connection, HttpTablet, ServerGone, Stats, percentile
 from bench import on_both_databases
+from bench.http_tablet import Connection, HttpTablet, ServerGone, Stats, percentile
 
 TABLETS = [int(x) for x in os.environ.get("BENCH_LOAD_TABLETS", "10,100,500").split(",")]
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "15"))

@@ -20,15 +20,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.http_tablet import HttpTablet, Stats, percentile
 from bench import on_both_databases
+from bench.http_tablet import HttpTablet, Stats, percentile
 
 SURVEYS = int(os.environ.get("BENCH_RELIABILITY_SURVEYS", "10000"))
 CLIENTS = int(os.environ.get("BENCH_RELIABILITY_CLIENTS", "50"))
 
 
 def pair_devices(session, unit, n):
-    from skm import devices as D
+    from skm.kiosk import devices as D
 
     credentials = []
     for _ in range(n):
@@ -59,9 +59,8 @@ def drive(base_url, credentials, surveys, stats, double_tap=0.15, resend=0.2, se
 
 def check_stored(session, unit, stats):
     """Exactly one response per acknowledged token, none other; results = recomputation."""
-    from skm.models import Answer, Element, Response
-    from skm.models_kiosk import KioskSurvey
-    from skm.results import Scope, compute_results
+    from skm.models import Answer, Element, KioskSurvey, Response
+    from skm.scoring.results import Scope, compute_results
 
     tokens = Counter(session.scalars(select(Response.token).where(Response.unit_id == unit.id)).all())
     assert all(n == 1 for n in tokens.values())

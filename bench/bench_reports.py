@@ -30,7 +30,7 @@ def _prepare(tmp: str, n: int) -> str:
     from skm import create_app
     from skm.extensions import db
     from skm.models import Period
-    from skm.units import add_services, create_unit
+    from skm.survey.units import add_services, create_unit
 
     os.environ["SKM_INSTANCE_PATH"] = tmp
     url = f"sqlite:///{tmp}/bench.sqlite3"
@@ -58,9 +58,9 @@ def _child(url: str, tmp: str, kind: str) -> None:
     os.environ["SKM_INSTANCE_PATH"] = tmp
     from skm import create_app
     from skm.extensions import db
-    from skm.report_render import build
-    from skm.results import find_period
-    from skm.units import unit_by_code
+    from skm.reports.render import build
+    from skm.scoring.results import find_period
+    from skm.survey.units import unit_by_code
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():

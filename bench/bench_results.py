@@ -73,8 +73,8 @@ def _raw(db, unit) -> float:
 def run(url: str | None) -> None:
     from skm import create_app
     from skm.extensions import db
-    from skm.results import Scope, compute_results
-    from skm.units import add_services, create_unit
+    from skm.scoring.results import Scope, compute_results
+    from skm.survey.units import add_services, create_unit
 
     for n in SIZES:
         with tempfile.TemporaryDirectory() as tmp:

@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 _PREPARE = """
 from skm import create_app
-from skm import devices as D
+from skm.kiosk import devices as D
 from skm.extensions import db
-from skm.units import add_services, create_unit
+from skm.survey.units import add_services, create_unit
 app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}}})
 with app.app_context():
     db.drop_all()

@@ -5,17 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from flask import (abort, current_app, make_response, redirect, render_template, request, send_from_directory,
-                   session, url_for)
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from skm import devices as D
-from skm import kiosk_flow as F
+from skm.core.clock import utcnow
+from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.models import Device, Unit, utcnow
-from skm.profile import EDUCATION, GENDERS, OCCUPATION
-from skm.units import DomainError
+from skm.kiosk import devices as D
+from skm.kiosk import flow as F
+from skm.models import Device, Unit
+from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 
 from . import bp
 

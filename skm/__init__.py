@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .extensions import csrf, db, htmx, login_manager, migrate
+from skm.extensions import csrf, db, htmx, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,22 +76,22 @@ def create_app(config: dict | None = None) -> Flask:
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            from .database import configure_sqlite
+            from skm.core.database import configure_sqlite
 
             configure_sqlite(db.engine)
 
-    from . import models  # noqa: F401  (register tables)
-    from .web import register_web
+    from skm import models  # noqa: F401  (register tables)
+    from skm.web import register_web
 
     register_web(app)
 
-    from kiosk import bp as kiosk_bp
     from admin import bp as admin_bp
+    from kiosk import bp as kiosk_bp
 
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(admin_bp)
 
-    from .cli import skm_cli
+    from skm.cli import skm_cli
 
     app.cli.add_command(skm_cli)
     return app

@@ -1,14 +1,15 @@
 """User accounts. Passwords are hashed with scrypt (werkzeug's default)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .models import ROLES, Unit, User
-from .units import DomainError
+from skm.core.errors import DomainError
+from skm.models import ROLES, Unit, User
 
 MIN_PASSWORD = 8
 
@@ -59,7 +60,7 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 import datetime as _dt  # noqa: E402
 
-from .models import utcnow  # noqa: E402
+from skm.core.clock import utcnow  # noqa: E402
 
 # After FREE_FAILURES failed logins for a name (or from an address), each further attempt
 # waits BASE_DELAY * 2**(extra failures), capped at MAX_DELAY; a success clears the name.
@@ -73,7 +74,7 @@ FAILURE_MEMORY = _dt.timedelta(hours=1)
 
 
 def _throttle_row(session: Session, key: str):
-    from .models_admin import LoginThrottle
+    from skm.models import LoginThrottle
 
     return session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
 
@@ -97,10 +98,10 @@ def login_wait_seconds(session: Session, keys: Sequence[str], now: Optional[_dt.
 
 
 def record_login_failure(session: Session, keys: Sequence[str], now: Optional[_dt.datetime] = None) -> None:
-    from .models_admin import LoginThrottle
-
     from sqlalchemy import delete
     from sqlalchemy.exc import IntegrityError
+
+    from skm.models import LoginThrottle
 
     now = now or utcnow()
     # Forget stale counters so guessed names do not pile up.

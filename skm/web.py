@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
-from . import formatting
-from .extensions import db, login_manager
-from .models import User
+from skm.core import clock, formatting
+from skm.extensions import db, login_manager
+from skm.models import User
 
 ERROR_TEXT = {
     400: "Permintaan tidak valid.",
@@ -40,6 +40,7 @@ def register_web(app: Flask) -> None:
         date_id=formatting.date_id,
         datetime_id=formatting.datetime_id,
     )
+    app.jinja_env.globals.update(unit_datetime=clock.unit_datetime)
 
     @app.after_request
     def _headers(response):

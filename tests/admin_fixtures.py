@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from skm.followup import actions, photos
 from skm.models import Device, Period, Service, Unit, User
 from tests.factories import make_period, make_response, make_unit, make_user
 
@@ -50,16 +51,16 @@ def build_world(session) -> World:
 
 def add_followup(session, world: World, upload_root: str) -> None:
     """A final RTL plan with one action and one photo in each unit (for the access walk)."""
-    from skm import followup
+    from skm.followup import plans as followup
 
     for side, unit in (("a", world.unit_a), ("b", world.unit_b)):
         plan = followup.create_plan(session, unit, world.period, world.admin)
         priority = plan.priorities[0]
-        action = followup.add_action(session, priority, world.admin, "Tambah loket", 2023, [4], "Seksi Pelayanan")
+        action = actions.add_action(session, priority, world.admin, "Tambah loket", 2023, [4], "Seksi Pelayanan")
         for other in plan.priorities[1:]:
-            followup.add_action(session, other, world.admin, "Perbaiki layanan", 2023, [4], "Seksi Pelayanan")
+            actions.add_action(session, other, world.admin, "Perbaiki layanan", 2023, [4], "Seksi Pelayanan")
         followup.finalize_plan(session, plan, world.admin)
-        photo = followup.add_photo(session, action, world.admin, tiny_png((40, 30)), "foto.png", "Loket baru",
+        photo = photos.add_photo(session, action, world.admin, tiny_png((40, 30)), "foto.png", "Loket baru",
                                    upload_root)
         setattr(world, f"followup_{side}", {"plan_id": plan.id, "priority_id": priority.id,
                                             "action_id": action.id, "photo_id": photo.id})

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 from skm.accounts import create_user
 from skm.models import Period, Unit, User
-from skm.periods import PeriodSpan, quarter
-from skm.responses import ResponseData, record_response
-from skm.units import add_services, create_unit
+from skm.survey.periods import PeriodSpan, quarter
+from skm.survey.responses import ResponseData, record_response
+from skm.survey.units import add_services, create_unit
 
 PASSWORD = "rahasia-123"
 

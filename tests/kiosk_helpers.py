@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from skm import devices as D
+from skm.kiosk import devices as D
 
 HX = {"HX-Request": "true"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from skm.unit_settings import store_logo
+from skm.survey.unit_settings import store_logo
 from tests.admin_fixtures import add_followup, build_world, tiny_png
 from tests.factories import PASSWORD, login
 

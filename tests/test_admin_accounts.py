@@ -8,8 +8,7 @@ import time
 from sqlalchemy import select
 
 from skm.accounts import FREE_FAILURES, login_wait_seconds, record_login_failure, throttle_keys
-from skm.models import User
-from skm.models_admin import LoginThrottle
+from skm.models import LoginThrottle, User
 from tests.factories import PASSWORD, login, make_unit, make_user
 
 
@@ -41,7 +40,7 @@ def test_delay_grows_with_each_further_failure(db):
     keys = throttle_keys("siti", "10.0.0.1")
     now = dt.datetime(2025, 1, 1, 8, 0)
     waits = []
-    for i in range(FREE_FAILURES + 3):
+    for _i in range(FREE_FAILURES + 3):
         record_login_failure(db.session, keys, now=now)
         waits.append(login_wait_seconds(db.session, keys, now=now))
     assert waits[: FREE_FAILURES - 1] == [0] * (FREE_FAILURES - 1)

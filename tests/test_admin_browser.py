@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from skm.formatting import number_id
-from skm.periods import quarter
-from skm.results import period_results
+from skm.core.formatting import number_id
+from skm.scoring.results import period_results
+from skm.survey.periods import quarter
 from tests.factories import browser_login, make_period, make_response, make_unit, make_user
 
 pytestmark = pytest.mark.browser

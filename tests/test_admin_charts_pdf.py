@@ -5,7 +5,7 @@ import io
 
 from pypdf import PdfReader
 
-from skm.scoring import ElementTally, breakdown, score
+from skm.scoring.ikm import ElementTally, breakdown, score
 
 TEMPLATE = '''{% from "macros/charts.html" import nrr_bars, count_bars, line_chart, as_image %}
 <html><body><h1>Grafik</h1>{{ nrr_bars(elements) }}{{ count_bars(b) }}

@@ -10,12 +10,12 @@ from fractions import Fraction
 
 import pytest
 
-from skm import analytics
-from skm.formatting import integer_id, number_id, percent_id
+from skm.core.formatting import integer_id, number_id, percent_id
 from skm.models import Response
-from skm.periods import quarter
-from skm.results import Scope, period_results
-from skm.scoring import score, tallies_from_ratings
+from skm.scoring import analytics
+from skm.scoring.ikm import score, tallies_from_ratings
+from skm.scoring.results import Scope, period_results
+from skm.survey.periods import quarter
 from tests.factories import login, make_period, make_response, make_unit, make_user
 
 CODES = [f"U{i}" for i in range(1, 10)]
@@ -91,7 +91,7 @@ def test_data_sheet_is_paginated_and_matches_the_cli(app, db, client, runner, se
     assert [int(r[0]) for r in respondent_rows] == list(range(1, 74))
     # column totals from the visible rows equal the totals row
     totals = next(r for r in t2 if r[0].startswith("Jumlah nilai"))[1:]
-    for j, code in enumerate(CODES):
+    for j, _code in enumerate(CODES):
         assert sum(int(r[2 + j]) for r in respondent_rows if r[2 + j]) == int(totals[j].replace(".", ""))
     result = runner.invoke(args=["skm", "results", "--unit", unit.code, "--period", period.name, "--json"])
     cli = json.loads(result.output)
@@ -257,8 +257,7 @@ def test_flagged_review_excludes_and_includes(db, client, setup):
 
 def test_kiosk_completion_card(db, client, no_csrf):
     """Finished ÷ started kiosk surveys; surveys abandoned at the idle reset count as started."""
-    from skm.models import Device
-    from skm.models_kiosk import KioskSurvey
+    from skm.models import Device, KioskSurvey
 
     make_user(db.session)
     unit = make_unit(db.session)

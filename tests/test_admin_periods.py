@@ -7,11 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from skm.models import Period, PeriodUnit
-from skm.models_admin import PeriodUnitLog
-from skm.period_admin import closed_period_for, spans_for_year
-from skm.results import period_population
-from skm.units import DomainError
+from skm.core.errors import DomainError
+from skm.models import Period, PeriodUnit, PeriodUnitLog
+from skm.scoring.results import period_population
+from skm.survey.period_admin import closed_period_for, spans_for_year
 from tests.factories import login, make_period, make_unit, make_user
 
 D = dt.date

@@ -185,7 +185,7 @@ def test_alert_rule_form(db, client, no_csrf):
     r = client.post(f"/admin/units/{unit.id}/alert-rule", data={"enabled": "1", "window_minutes": "30",
                                                                  "min_responses": "5", "share_percent": "60", "max_rating": "2"})
     assert r.status_code == 302
-    from skm.analytics import alert_rule
+    from skm.scoring.analytics import alert_rule
 
     rule = alert_rule(db.session, unit)
     assert (rule.window_minutes, rule.min_responses, rule.share_percent) == (30, 5, 60)
@@ -200,7 +200,7 @@ def test_new_unit_starts_with_nine_standard_elements(db, client, no_csrf):
     login(client)
     r = client.post("/admin/units", data={"code": "kel01", "name": "Kelurahan Satu", "timezone": "WIT"})
     assert r.status_code == 302
-    from skm.units import unit_by_code
+    from skm.survey.units import unit_by_code
 
     unit = unit_by_code(db.session, "KEL01")
     assert unit.timezone == "WIT" and len(unit.current_questionnaire.elements) == 9

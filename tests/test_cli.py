@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from skm.models import Period, Response, Unit, User
-from skm.periods import quarter
+from skm.survey.periods import quarter
 from tests.factories import make_period
 
 DATA = Path(__file__).parent / "data"

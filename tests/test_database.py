@@ -9,7 +9,6 @@ from skm.extensions import db as _db
 from skm.models import Unit
 
 
-
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     """Always SQLite, also in the PostgreSQL run: these are the SQLite engine settings."""
@@ -66,7 +65,7 @@ def test_wal_and_busy_timeout(app):
 
 def test_concurrent_read_then_write_requests_all_succeed(app):
     """Eight threads each read a counter and write it back: no 'database is locked'."""
-    from skm.units import create_unit
+    from skm.survey.units import create_unit
 
     with app.app_context():
         create_unit(_db.session, "RACE", "Unit Balapan", idle_seconds=0)
@@ -100,7 +99,7 @@ def test_concurrent_read_then_write_requests_all_succeed(app):
 
 
 def test_backup_command_copies_a_live_database(app, runner, tmp_path):
-    from skm.units import create_unit
+    from skm.survey.units import create_unit
 
     with app.app_context():
         create_unit(_db.session, "BAK", "Unit Cadangan")
@@ -119,7 +118,7 @@ def test_restore_from_backup_gives_the_same_results(app, runner, tmp_path, monke
     import datetime as dt
 
     from skm import create_app
-    from skm.results import Scope, compute_results
+    from skm.scoring.results import Scope, compute_results
     from tests.factories import make_response, make_unit
 
     with app.app_context():

@@ -7,10 +7,11 @@ import re
 from flask import g
 from sqlalchemy import func, select
 
-from skm.entry import UNDO_MINUTES, forms_today, parse_entry, undo_last_form, undoable, unit_today
-from skm.models import Answer, PeriodUnit, Response, utcnow
-from skm.periods import quarter
-from skm.units import DomainError
+from skm.core.clock import utcnow
+from skm.core.errors import DomainError
+from skm.intake.entry import UNDO_MINUTES, forms_today, parse_entry, undo_last_form, undoable, unit_today
+from skm.models import Answer, PeriodUnit, Response
+from skm.survey.periods import quarter
 from tests.factories import login, make_period, make_unit, make_user
 
 ALL4 = {f"U{i}": "4" for i in range(1, 10)}
@@ -153,7 +154,7 @@ def test_undo_only_own_recent_form(db):
     op = make_user(db.session, "op", "operator", [unit])
     other = make_user(db.session, "op2", "operator", [unit])
     result = parse_entry(db.session, unit, {"tanggal": "2023-08-01", **ALL4})
-    from skm.entry import save_paper_form
+    from skm.intake.entry import save_paper_form
 
     response = save_paper_form(db.session, unit, result.data, op.id)
     now = utcnow()
@@ -173,7 +174,7 @@ def test_undo_only_own_recent_form(db):
 def test_running_count_uses_the_units_day(db):
     unit = make_unit(db.session, timezone="WIT")  # UTC+9
     op = make_user(db.session, "op", "operator", [unit])
-    from skm.entry import save_paper_form
+    from skm.intake.entry import save_paper_form
 
     result = parse_entry(db.session, unit, {"tanggal": "2023-08-01", **ALL4})
     response = save_paper_form(db.session, unit, result.data, op.id)

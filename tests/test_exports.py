@@ -10,13 +10,13 @@ from fractions import Fraction
 import pytest
 from openpyxl import load_workbook
 
-from skm import exports
-from skm.importer import commit_import, preview_import
+from skm.intake.importer import commit_import, preview_import
 from skm.models import Response
-from skm.periods import quarter
-from skm.responses import set_excluded
-from skm.results import period_results
-from skm.units import new_questionnaire_version
+from skm.reports import exports, questionnaire, workbooks
+from skm.scoring.results import period_results
+from skm.survey.periods import quarter
+from skm.survey.responses import set_excluded
+from skm.survey.units import new_questionnaire_version
 from tests.factories import login, make_period, make_response, make_unit, make_user
 from tests.xlsx_eval import Evaluator
 
@@ -158,7 +158,7 @@ def test_results_xlsx_one_sheet_per_table_with_number_cells(db):
     period = make_period(db.session, population=100)
     _populate(db.session, unit)
     results = period_results(db.session, unit, period)
-    wb = load_workbook(io.BytesIO(exports.results_xlsx(db.session, unit, period)))
+    wb = load_workbook(io.BytesIO(workbooks.results_xlsx(db.session, unit, period)))
     assert wb.sheetnames == ["Ringkasan", "Unsur", "Kinerja", "Jenis kelamin", "Usia", "Pendidikan",
                              "Pekerjaan", "Jenis layanan", "Tabel mutu"]
     summary = {r[0].value: r[1].value for r in wb["Ringkasan"].iter_rows()}
@@ -188,12 +188,12 @@ def test_data_sheet_formulas_equal_the_app_figures(db):
     results = period_results(db.session, unit, period)
     s = results.scores
 
-    content = exports.data_sheet_xlsx(db.session, unit, period)
+    content = workbooks.data_sheet_xlsx(db.session, unit, period)
     wb = load_workbook(io.BytesIO(content))
     ws = wb["Pengolahan data"]
     codes = [e.code for e in unit.current_questionnaire.elements]
-    layout = exports.data_sheet_layout(codes, s.respondents)
-    formulas = exports.data_sheet_formulas(layout)
+    layout = workbooks.data_sheet_layout(codes, s.respondents)
+    formulas = workbooks.data_sheet_formulas(layout)
     # What is in the file is what data_sheet_formulas promises: live formulas, not values.
     for ref, formula in formulas.items():
         assert ws[ref].value == formula, ref
@@ -219,7 +219,7 @@ def test_data_sheet_formulas_equal_the_app_figures(db):
     assert ev.value(layout.respondents_cell) == s.respondents
     assert ev.value(layout.ikm_unit_cell) == s.ikm_unit
     assert ev.value(layout.ikm_cell) == s.ikm  # exactly, not approximately
-    from skm.scoring import round_half_up
+    from skm.scoring.ikm import round_half_up
     assert ev.value(layout.ikm_rounded_cell) == Fraction(round_half_up(s.ikm, 2))
     assert ev.value(layout.grade_cell) == s.grade
 
@@ -227,11 +227,11 @@ def test_data_sheet_formulas_equal_the_app_figures(db):
 def test_data_sheet_of_an_empty_period_has_no_broken_formulas(db):
     unit = make_unit(db.session)
     period = make_period(db.session)
-    wb = load_workbook(io.BytesIO(exports.data_sheet_xlsx(db.session, unit, period)))
+    wb = load_workbook(io.BytesIO(workbooks.data_sheet_xlsx(db.session, unit, period)))
     values = [c.value for row in wb.active.iter_rows() for c in row if c.value is not None]
     assert "Belum ada responden pada periode ini." in values
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
-    results = load_workbook(io.BytesIO(exports.results_xlsx(db.session, unit, period)))
+    results = load_workbook(io.BytesIO(workbooks.results_xlsx(db.session, unit, period)))
     summary = {r[0].value: r[1].value for r in results["Ringkasan"].iter_rows()}
     assert summary["Jumlah responden"] == 0 and summary["IKM"] == "belum ada data"
     raw = exports.raw_responses_csv(db.session, unit, period).decode("utf-8-sig").splitlines()
@@ -268,7 +268,7 @@ def test_questionnaire_sheet_and_print_page(db, client):
     unit = make_unit(db.session, ask_age=False)
     make_user(db.session, "op", "operator", [unit])
     db.session.commit()
-    sheet = exports.questionnaire_sheet(unit)
+    sheet = questionnaire.questionnaire_sheet(unit)
     assert [e["code"] for e in sheet["elements"]] == [f"U{i}" for i in range(1, 10)]
     assert sheet["services"] == ["Layanan A", "Layanan B"]
     assert "age" not in [f["key"] for f in sheet["profile"]]
@@ -309,9 +309,10 @@ def test_export_routes_and_access(db, client):
     assert client.get(f"/admin/data/{unit.id}/templat.xlsx").status_code == 200
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
-from skm.importer import escape_csv_cell, unescape_csv_cell  # noqa: E402
+from skm.intake.tables import escape_csv_cell, unescape_csv_cell  # noqa: E402
 
 
 @given(st.text(max_size=30))
@@ -354,18 +355,19 @@ def test_data_sheet_recomputed_by_an_independent_formula_engine(db, tmp_path):
     new_questionnaire_version(db.session, unit, els)
     s = period_results(db.session, unit, period).scores
     path = tmp_path / "d.xlsx"
-    path.write_bytes(exports.data_sheet_xlsx(db.session, unit, period))
+    path.write_bytes(workbooks.data_sheet_xlsx(db.session, unit, period))
     solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
 
     def cell(ref):
         return solution[f"'[d.xlsx]PENGOLAHAN DATA'!{ref}"].value[0][0]
 
     codes = [e.code for e in unit.current_questionnaire.elements]
-    layout = exports.data_sheet_layout(codes, s.respondents)
+    layout = workbooks.data_sheet_layout(codes, s.respondents)
     from openpyxl.utils import get_column_letter
-    from skm.scoring import round_half_up
 
-    for i, e in enumerate(s.elements):
+    from skm.scoring.ikm import round_half_up
+
+    for _i, e in enumerate(s.elements):
         col = get_column_letter(layout.first_col + codes.index(e.code))
         assert cell(f"{col}{layout.rows['total']}") == e.total
         assert cell(f"{col}{layout.rows['count']}") == e.count

@@ -10,10 +10,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from skm import followup as F
-from skm.models import FollowUpHistory, FollowUpPhoto, utcnow
-from skm.periods import quarter
-from skm.units import DomainError, new_questionnaire_version
+from skm.core.clock import utcnow
+from skm.core.errors import DomainError
+from skm.followup import actions as followup_actions
+from skm.followup import common, photos, progress, report_data
+from skm.followup import plans as F
+from skm.models import FollowUpHistory, FollowUpPhoto
+from skm.survey.periods import quarter
+from skm.survey.units import new_questionnaire_version
 from tests.factories import make_period, make_response, make_unit, make_user
 
 Q3 = dt.date(2023, 8, 1)
@@ -118,7 +122,7 @@ def test_plan_needs_results(db):
 
 def plan_with_actions(s, unit, period, user, n=3):
     plan = F.create_plan(s, unit, period, user)
-    actions = [F.add_action(s, p, user, f"Program {p.element_code}", 2024, ["1", "2"], "Seksi Pelayanan")
+    actions = [followup_actions.add_action(s, p, user, f"Program {p.element_code}", 2024, ["1", "2"], "Seksi Pelayanan")
                for p in plan.priorities][:n]
     return plan, actions
 
@@ -135,16 +139,16 @@ def test_action_validation_and_final_plan_is_locked(setup):
         (dict(program="A", year=2024, quarters=[1], pic=" "), "Penanggung jawab"),
     ]:
         with pytest.raises(DomainError, match=message):
-            F.add_action(s, prio, manager, **kwargs)
+            followup_actions.add_action(s, prio, manager, **kwargs)
     assert prio.actions == []
     with pytest.raises(DomainError, match="rencana aksi"):
         F.finalize_plan(s, plan, manager)
     for p in plan.priorities:
-        F.add_action(s, p, manager, "Program", 2024, [1, 4], "Seksi")
+        followup_actions.add_action(s, p, manager, "Program", 2024, [1, 4], "Seksi")
     assert plan.priorities[0].actions[0].quarters == [1, 4]
     F.finalize_plan(s, plan, manager)
     with pytest.raises(DomainError, match="final"):
-        F.add_action(s, prio, manager, "Lagi", 2024, [1], "X")
+        followup_actions.add_action(s, prio, manager, "Lagi", 2024, [1], "X")
     with pytest.raises(DomainError, match="final"):
         F.update_plan(s, plan, manager, ["U2"], None)
 
@@ -154,11 +158,11 @@ def test_status_changes_are_recorded_with_user_and_time(setup):
     plan, actions = plan_with_actions(s, unit, period, manager)
     action = actions[0]
     with pytest.raises(DomainError, match="final"):
-        F.record_realization(s, action, manager, status="sudah", realization="x", done_start="2024-01-10")
+        followup_actions.record_realization(s, action, manager, status="sudah", realization="x", done_start="2024-01-10")
     F.finalize_plan(s, plan, manager)
     other = make_user(s, "admin2", "admin")
     before = utcnow() - dt.timedelta(seconds=5)
-    F.record_realization(s, action, manager, status="sudah", realization="Brosur persyaratan dicetak",
+    followup_actions.record_realization(s, action, manager, status="sudah", realization="Brosur persyaratan dicetak",
                          done_start="2024-01-10", done_end="2024-01-12", obstacles="Anggaran terbatas")
     s.commit()
     rows = s.scalars(select(FollowUpHistory).where(FollowUpHistory.action_id == action.id)
@@ -174,9 +178,9 @@ def test_status_changes_are_recorded_with_user_and_time(setup):
 
     # Back to Belum by another user: the reason, strategy, target and PJ are required.
     with pytest.raises(DomainError, match="Alasan"):
-        F.record_realization(s, action, other, status="belum")
+        followup_actions.record_realization(s, action, other, status="belum")
     assert action.status == "sudah"
-    F.record_realization(s, action, other, status="belum", pending_reason="Pencetak rusak",
+    followup_actions.record_realization(s, action, other, status="belum", pending_reason="Pencetak rusak",
                          strategy="Sewa pencetak", target_date="2024-06-30", pending_pic="Subbag Umum")
     s.commit()
     last = s.scalars(select(FollowUpHistory).where(FollowUpHistory.action_id == action.id,
@@ -185,7 +189,7 @@ def test_status_changes_are_recorded_with_user_and_time(setup):
     assert (last.old_value, last.new_value, last.user_id) == ("Sudah", "Belum", other.id)
     # Saving the same values again records nothing new.
     count = len(action.history)
-    F.record_realization(s, action, other, status="belum", pending_reason="Pencetak rusak",
+    followup_actions.record_realization(s, action, other, status="belum", pending_reason="Pencetak rusak",
                          strategy="Sewa pencetak", target_date="2024-06-30", pending_pic="Subbag Umum")
     s.commit()
     s.refresh(action)
@@ -208,7 +212,7 @@ def test_bad_realization_is_refused_and_changes_nothing(setup, kwargs, message):
     s.commit()
     count = s.query(FollowUpHistory).count()
     with pytest.raises(DomainError, match=message):
-        F.record_realization(s, actions[0], manager, **kwargs)
+        followup_actions.record_realization(s, actions[0], manager, **kwargs)
     assert actions[0].status == "belum" and actions[0].reported_at is None
     assert s.query(FollowUpHistory).count() == count
 
@@ -217,59 +221,59 @@ def test_share_done_with_zero_some_and_all(setup):
     s, unit, period, manager = setup
     plan, actions = plan_with_actions(s, unit, period, manager)
     F.finalize_plan(s, plan, manager)
-    assert F.share_done([]).text == "0 dari 0 RTL telah ditindaklanjuti (–)"
-    share = F.share_done(plan.actions)
+    assert progress.share_done([]).text == "0 dari 0 RTL telah ditindaklanjuti (–)"
+    share = progress.share_done(plan.actions)
     assert (share.done, share.total, share.percent) == (0, 3, 0)
     assert share.text == "0 dari 3 RTL telah ditindaklanjuti (0%)"
-    F.record_realization(s, actions[0], manager, status="sudah", realization="x", done_start="2024-01-05")
-    share = F.share_done(plan.actions)
+    followup_actions.record_realization(s, actions[0], manager, status="sudah", realization="x", done_start="2024-01-05")
+    share = progress.share_done(plan.actions)
     assert share.percent == Fraction(100, 3)
     assert share.text == "1 dari 3 RTL telah ditindaklanjuti (33,33%)"
     for a in actions[1:]:
-        F.record_realization(s, a, manager, status="sudah", realization="y", done_start="2024-02-05")
-    assert F.share_done(plan.actions).text == "3 dari 3 RTL telah ditindaklanjuti (100%)"
+        followup_actions.record_realization(s, a, manager, status="sudah", realization="y", done_start="2024-02-05")
+    assert progress.share_done(plan.actions).text == "3 dari 3 RTL telah ditindaklanjuti (100%)"
     # Two of three: 66,666… rounds half up to 66,67.
-    F.record_realization(s, actions[2], manager, status="belum", pending_reason="a", strategy="b",
+    followup_actions.record_realization(s, actions[2], manager, status="belum", pending_reason="a", strategy="b",
                          target_date="2024-09-01", pending_pic="c")
-    assert F.share_done(plan.actions).text == "2 dari 3 RTL telah ditindaklanjuti (66,67%)"
+    assert progress.share_done(plan.actions).text == "2 dari 3 RTL telah ditindaklanjuti (66,67%)"
 
 
 def test_overdue_when_the_last_scheduled_quarter_has_passed(setup):
     s, unit, period, manager = setup
     plan, actions = plan_with_actions(s, unit, period, manager)  # TW 1, TW 2 of 2024
     action = actions[0]
-    assert not F.is_overdue(action, dt.date(2024, 6, 30))
-    assert F.is_overdue(action, dt.date(2024, 7, 1))
+    assert not progress.is_overdue(action, dt.date(2024, 6, 30))
+    assert progress.is_overdue(action, dt.date(2024, 7, 1))
     F.finalize_plan(s, plan, manager)
-    F.record_realization(s, action, manager, status="sudah", realization="x", done_start="2024-07-02")
-    assert not F.is_overdue(action, dt.date(2024, 7, 1))
-    summary = F.unit_plans(s, unit, dt.date(2024, 7, 1))[0]
+    followup_actions.record_realization(s, action, manager, status="sudah", realization="x", done_start="2024-07-02")
+    assert not progress.is_overdue(action, dt.date(2024, 7, 1))
+    summary = progress.unit_plans(s, unit, dt.date(2024, 7, 1))[0]
     assert summary.overdue == 2 and summary.share.done == 1
-    assert F.quarter_end(2024, 1) == dt.date(2024, 3, 31) and F.quarter_end(2024, 4) == dt.date(2024, 12, 31)
+    assert common.quarter_end(2024, 1) == dt.date(2024, 3, 31) and common.quarter_end(2024, 4) == dt.date(2024, 12, 31)
 
 
 def test_today_is_taken_in_the_units_time_zone(db):
     unit = make_unit(db.session, timezone="WIT")
     # 16.30 UTC on 30 June is already 1 July in Jayapura (UTC+9), still 30 June... in UTC.
-    assert F.unit_today(unit, dt.datetime(2024, 6, 30, 16, 30)) == dt.date(2024, 7, 1)
+    assert progress.unit_today(unit, dt.datetime(2024, 6, 30, 16, 30)) == dt.date(2024, 7, 1)
     unit.timezone = "WIB"
-    assert F.unit_today(unit, dt.datetime(2024, 6, 30, 16, 30)) == dt.date(2024, 6, 30)
+    assert progress.unit_today(unit, dt.datetime(2024, 6, 30, 16, 30)) == dt.date(2024, 6, 30)
 
 
 def test_effect_compares_the_plan_period_with_the_following_one(setup):
     s, unit, period, manager = setup
     plan, _ = plan_with_actions(s, unit, period, manager)
-    effects = F.plan_effects(s, plan, today=dt.date(2023, 9, 30))
+    effects = progress.plan_effects(s, plan, today=dt.date(2023, 9, 30))
     assert effects["U2"].before == Fraction(5, 2)
     assert effects["U2"].after is None and effects["U2"].following_name == "Triwulan IV 2023"
     # Triwulan IV: U2 rises to 3,50; U5 falls to 3,00.
     make_response(s, unit, [4, 3, 4, 4, 3, 4, 4, 4, 4], day=Q4)
     make_response(s, unit, [4, 4, 4, 4, 3, 4, 4, 4, 4], day=Q4)
-    effects = F.plan_effects(s, plan, today=dt.date(2024, 1, 5))
+    effects = progress.plan_effects(s, plan, today=dt.date(2024, 1, 5))
     assert (effects["U2"].before, effects["U2"].after, effects["U2"].delta) == (Fraction(5, 2), Fraction(7, 2), 1)
     assert effects["U5"].delta == Fraction(-1, 2)
     assert effects["U2"].following_complete
-    assert not F.plan_effects(s, plan, today=dt.date(2023, 12, 1))["U2"].following_complete
+    assert not progress.plan_effects(s, plan, today=dt.date(2023, 12, 1))["U2"].following_complete
 
 
 # --------------------------------------------------------------------------- photos
@@ -293,16 +297,16 @@ def final_action(setup):
 def test_valid_photo_is_reencoded_and_thumbnailed(final_action, tmp_path):
     s, unit, manager, action = final_action
     root = str(tmp_path / "uploads")
-    photo = F.add_photo(s, action, manager, image_bytes("JPEG", (3000, 1000)), "kegiatan.jpeg",
+    photo = photos.add_photo(s, action, manager, image_bytes("JPEG", (3000, 1000)), "kegiatan.jpeg",
                         "Penyuluhan persyaratan", root)
     s.commit()
     folder = os.path.join(root, "rtl", str(unit.id))
     assert sorted(os.listdir(folder)) == sorted([photo.file_name, photo.thumb_name])
-    assert F.PHOTO_NAME.match(photo.file_name) and "kegiatan" not in photo.file_name
+    assert common.PHOTO_NAME.match(photo.file_name) and "kegiatan" not in photo.file_name
     with Image.open(os.path.join(folder, photo.file_name)) as full:
         assert full.format == "JPEG" and full.size == (2048, 683)
     with Image.open(os.path.join(folder, photo.thumb_name)) as thumb:
-        assert thumb.format == "JPEG" and max(thumb.size) == F.THUMB_EDGE
+        assert thumb.format == "JPEG" and max(thumb.size) == common.THUMB_EDGE
     assert (photo.width, photo.height, photo.caption) == (2048, 683, "Penyuluhan persyaratan")
     assert any(h.field == "photo" for h in action.history)
 
@@ -310,8 +314,8 @@ def test_valid_photo_is_reencoded_and_thumbnailed(final_action, tmp_path):
 def test_webp_becomes_jpeg_and_transparent_png_stays_png(final_action, tmp_path):
     s, unit, manager, action = final_action
     root = str(tmp_path)
-    webp = F.add_photo(s, action, manager, image_bytes("WEBP"), "a.webp", "", root)
-    png = F.add_photo(s, action, manager, image_bytes("PNG", mode="RGBA", color=(0, 0, 0, 0)), "b.png", "", root)
+    webp = photos.add_photo(s, action, manager, image_bytes("WEBP"), "a.webp", "", root)
+    png = photos.add_photo(s, action, manager, image_bytes("PNG", mode="RGBA", color=(0, 0, 0, 0)), "b.png", "", root)
     assert webp.file_name.endswith(".jpg") and webp.mime_type == "image/jpeg"
     assert png.file_name.endswith(".png") and png.mime_type == "image/png"
 
@@ -329,7 +333,7 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(final_action, tmp_path, d
     s, unit, manager, action = final_action
     root = tmp_path / "uploads"
     with pytest.raises(DomainError, match=message):
-        F.add_photo(s, action, manager, data, name, "x", str(root))
+        photos.add_photo(s, action, manager, data, name, "x", str(root))
     assert s.query(FollowUpPhoto).count() == 0
     assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
     assert not (tmp_path.parent / "etc").exists()
@@ -339,20 +343,20 @@ def test_oversize_photo_is_refused(final_action, tmp_path):
     s, unit, manager, action = final_action
     data = image_bytes("PNG", (1200, 1200))
     with pytest.raises(DomainError, match="terlalu besar"):
-        F.add_photo(s, action, manager, data, "besar.png", "", str(tmp_path), max_bytes=len(data) - 1)
+        photos.add_photo(s, action, manager, data, "besar.png", "", str(tmp_path), max_bytes=len(data) - 1)
     # A small file that decodes to a huge picture (a pixel bomb) is refused before decoding.
     bomb = io.BytesIO()
     Image.new("1", (9000, 9000)).save(bomb, "PNG")
-    assert len(bomb.getvalue()) < F.DEFAULT_MAX_PHOTO_BYTES
+    assert len(bomb.getvalue()) < common.DEFAULT_MAX_PHOTO_BYTES
     with pytest.raises(DomainError, match="piksel"):
-        F.add_photo(s, action, manager, bomb.getvalue(), "bom.png", "", str(tmp_path))
+        photos.add_photo(s, action, manager, bomb.getvalue(), "bom.png", "", str(tmp_path))
     assert s.query(FollowUpPhoto).count() == 0
 
 
 def test_photo_path_refuses_names_we_did_not_generate(tmp_path):
     photo = FollowUpPhoto(unit_id=1, file_name="../../secret_key", thumb_name="x_t.jpg")
     with pytest.raises(DomainError):
-        F.photo_path(str(tmp_path), photo)
+        photos.photo_path(str(tmp_path), photo)
 
 
 # --------------------------------------------------------------------------- report data
@@ -361,13 +365,13 @@ def test_photo_path_refuses_names_we_did_not_generate(tmp_path):
 def test_followup_report_data_shape(final_action, tmp_path):
     s, unit, manager, action = final_action
     plan = action.priority.plan
-    F.record_realization(s, action, manager, status="sudah", realization="Selesai", done_start="2024-02-01")
-    F.add_photo(s, action, manager, image_bytes(), "a.jpg", "Dokumentasi", str(tmp_path))
+    followup_actions.record_realization(s, action, manager, status="sudah", realization="Selesai", done_start="2024-02-01")
+    photos.add_photo(s, action, manager, image_bytes(), "a.jpg", "Dokumentasi", str(tmp_path))
     second = plan.actions[1]
-    F.record_realization(s, second, manager, status="belum", pending_reason="Anggaran",
+    followup_actions.record_realization(s, second, manager, status="belum", pending_reason="Anggaran",
                          strategy="Usul APBD-P", target_date="2024-10-01", pending_pic="Kasubbag")
     s.commit()
-    data = F.followup_report_data(s, plan, upload_root=str(tmp_path), today=dt.date(2024, 8, 1))
+    data = report_data.followup_report_data(s, plan, upload_root=str(tmp_path), today=dt.date(2024, 8, 1))
     assert data["period"]["name"] == "Triwulan III 2023" and data["unit"]["code"] == "UJI"
     assert [p["code"] for p in data["priorities"]] == ["U2", "U5", "U7"]
     assert data["priorities"][0]["nrr"] == Fraction(5, 2) and data["priorities"][0]["kinerja"] == "Tidak Baik"
@@ -379,28 +383,28 @@ def test_followup_report_data_shape(final_action, tmp_path):
     assert data["share"]["text"] == "1 dari 3 RTL telah ditindaklanjuti (33,33%)"
     assert [a["pending_reason"] for a in data["not_done"]] == ["Anggaran", ""]
     assert data["not_done"][0]["strategy"] == "Usul APBD-P" and data["not_done"][0]["overdue"]
-    assert F.followup_report_data(s, plan)["actions"][0]["photos"][0]["path"] is None
+    assert report_data.followup_report_data(s, plan)["actions"][0]["photos"][0]["path"] is None
 
 
 def test_photos_wait_for_a_final_plan(setup, tmp_path):
     s, unit, period, manager = setup
     plan, actions = plan_with_actions(s, unit, period, manager)
     with pytest.raises(DomainError, match="final"):
-        F.add_photo(s, actions[0], manager, image_bytes(), "a.jpg", "", str(tmp_path))
+        photos.add_photo(s, actions[0], manager, image_bytes(), "a.jpg", "", str(tmp_path))
 
 
 def test_deleting_an_action_keeps_its_history_and_removes_its_photo_files(final_action, tmp_path):
     s, unit, manager, action = final_action
     plan = action.priority.plan
     root = str(tmp_path)
-    photo = F.add_photo(s, action, manager, image_bytes(), "a.jpg", "Dok", root)
-    path = F.photo_path(root, photo)
+    photo = photos.add_photo(s, action, manager, image_bytes(), "a.jpg", "Dok", root)
+    path = photos.photo_path(root, photo)
     F.reopen_plan(s, plan, manager)
     # Dropping U2 from the priorities removes its action and the photo files.
     F.update_plan(s, plan, manager, ["U5", "U7"], None, upload_root=root)
     s.commit()
     assert not os.path.exists(path) and s.query(FollowUpPhoto).count() == 0
-    F.delete_action(s, plan.priorities[0].actions[0], manager, root)
+    followup_actions.delete_action(s, plan.priorities[0].actions[0], manager, root)
     s.commit()
     assert [p.element_code for p in plan.priorities] == ["U5", "U7"] and len(plan.actions) == 1
     fields = [(h.field, h.old_value, h.new_value) for h in s.scalars(
@@ -415,17 +419,18 @@ def test_custom_period_has_no_following_period(db):
     s = db.session
     unit = make_unit(s)
     tie_data(s, unit)
-    from skm.periods import custom
+    from skm.survey.periods import custom
     period = make_period(s, custom(dt.date(2023, 7, 1), dt.date(2023, 8, 17)))
     plan = F.create_plan(s, unit, period, None)
-    effect = F.plan_effects(s, plan, dt.date(2024, 1, 1))["U2"]
+    effect = progress.plan_effects(s, plan, dt.date(2024, 1, 1))["U2"]
     assert effect.before == Fraction(5, 2) and effect.after is None and effect.following_name is None
 
 
 def test_proposal_properties_on_random_results():
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
-    from skm.scoring import ElementTally, element_scores
+    from skm.scoring.ikm import ElementTally, element_scores
 
     @settings(max_examples=200, deadline=None)
     @given(st.lists(st.tuples(st.integers(1, 40), st.integers(0, 120)), min_size=1, max_size=12),

@@ -7,8 +7,9 @@ import os
 import pytest
 from PIL import Image, ImageDraw
 
+from skm.followup import actions
 from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan
-from skm.periods import quarter
+from skm.survey.periods import quarter
 from tests.factories import browser_login, make_period, make_unit, make_user, watch_page_errors
 from tests.test_followup import tie_data
 
@@ -34,7 +35,7 @@ def sample_photo(path):
 def test_manager_plans_and_marks_an_action_sudah_with_photo(db, live_server, page, shots, tmp_path):
     s = db.session
     unit = make_unit(s, "DPM", "Dinas Penanaman Modal")
-    period = make_period(s, quarter(2023, 4))
+    make_period(s, quarter(2023, 4))
     tie_data(s, unit, day=dt.date(2023, 11, 2))
     make_user(s, "manajer", "manager", [unit])
     s.commit()
@@ -110,7 +111,7 @@ def test_manager_plans_and_marks_an_action_sudah_with_photo(db, live_server, pag
 
 
 def test_belum_needs_reason_and_the_error_comes_back_in_place(db, live_server, page, shots):
-    from skm import followup as F
+    from skm.followup import plans as F
 
     s = db.session
     unit = make_unit(s, "DPM", "Dinas Penanaman Modal", timezone="WITA")
@@ -119,7 +120,7 @@ def test_belum_needs_reason_and_the_error_comes_back_in_place(db, live_server, p
     manager = make_user(s, "manajer", "manager", [unit])
     plan = F.create_plan(s, unit, period, manager)
     for p in plan.priorities:
-        F.add_action(s, p, manager, f"Program {p.element_code}", 2024, [1, 2], "Seksi Pelayanan")
+        actions.add_action(s, p, manager, f"Program {p.element_code}", 2024, [1, 2], "Seksi Pelayanan")
     F.finalize_plan(s, plan, manager)
     action_id = plan.actions[1].id
     # Commit last and touch no attribute afterwards: outside a request every SQLite

@@ -9,9 +9,10 @@ import re
 import pytest
 from PIL import Image
 
-from skm import followup as F
+from skm.followup import actions, common
+from skm.followup import plans as F
 from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan, User
-from skm.periods import quarter
+from skm.survey.periods import quarter
 from tests.factories import login, make_period, make_response, make_unit, make_user
 from tests.test_followup import tie_data
 
@@ -43,7 +44,7 @@ def make_final_plan(db, world):
     mgr = s.query(User).filter_by(username="mgr").one()
     plan = F.create_plan(s, world["unit"], world["period"], mgr)
     for p in plan.priorities:
-        F.add_action(s, p, mgr, f"Program {p.element_code}", 2024, [1], "Seksi Pelayanan")
+        actions.add_action(s, p, mgr, f"Program {p.element_code}", 2024, [1], "Seksi Pelayanan")
     F.finalize_plan(s, plan, mgr)
     s.commit()
     return plan
@@ -164,7 +165,7 @@ def test_photo_upload_and_who_may_fetch_it(db, client, app, world):
     assert full.status_code == 200 and full.mimetype == "image/jpeg"
     assert "no-store" in full.headers["Cache-Control"]
     with Image.open(io.BytesIO(client.get(f"/admin/rtl/photo/{photo.id}/thumb").data)) as thumb:
-        assert max(thumb.size) == F.THUMB_EDGE
+        assert max(thumb.size) == common.THUMB_EDGE
     assert client.get(f"/admin/rtl/photo/{photo.id + 99}/full").status_code == 404
     assert client.get(f"/admin/rtl/photo/{photo.id}/../../secret_key").status_code == 404
 
@@ -246,7 +247,7 @@ def test_draft_plan_edit_priorities_and_actions(db, client, world):
     s = db.session
     mgr = s.query(User).filter_by(username="mgr").one()
     plan = F.create_plan(s, world["unit"], world["period"], mgr)
-    action = F.add_action(s, plan.priorities[0], mgr, "Lama", 2024, [1], "Seksi A")
+    action = actions.add_action(s, plan.priorities[0], mgr, "Lama", 2024, [1], "Seksi A")
     s.commit()
     plan_id, action_id = plan.id, action.id
     login(client, "mgr")

@@ -6,10 +6,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from skm.formatting import number_id
-from skm.importer import ImportRejected, commit_import, preview_import
+from skm.core.formatting import number_id
+from skm.intake.importer import ImportRejected, commit_import, preview_import
 from skm.models import Answer, Response
-from skm.results import Scope, compute_results
+from skm.scoring.results import Scope, compute_results
 from tests.factories import make_unit
 
 DATA = Path(__file__).parent / "data"

@@ -11,10 +11,10 @@ from flask import g
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from skm.formatting import number_id
-from skm.importer import ImportRejected, commit_import, preview_import
+from skm.core.formatting import number_id
+from skm.intake.importer import ImportRejected, commit_import, preview_import
 from skm.models import ImportBatch, Response
-from skm.results import period_results
+from skm.scoring.results import period_results
 from tests.factories import login, make_period, make_unit, make_user
 
 HEADER = "tanggal,jam,layanan,jenis_kelamin,usia,pendidikan,pekerjaan,saran," + ",".join(f"U{i}" for i in range(1, 10))
@@ -234,7 +234,7 @@ def test_only_admins_import(db, client):
 
 def test_a_failure_half_way_through_the_commit_leaves_nothing(db, admin_client, monkeypatch):
     """The whole file is one transaction: rows already inserted go when a later part fails."""
-    import skm.importer as importer
+    import skm.intake.importer as importer
 
     original = importer._insert_rows
 

@@ -6,11 +6,11 @@ import threading
 
 from sqlalchemy import func, select
 
-from skm import devices as D
-from skm import kiosk_flow as F
-from skm.models import Device, Response, utcnow
-from skm.models_kiosk import KioskPinAttempt, KioskSurvey
-from skm.responses import ResponseData, record_response
+from skm.core.clock import unit_now, utcnow
+from skm.kiosk import devices as D
+from skm.kiosk import flow as F
+from skm.models import Device, KioskPinAttempt, KioskSurvey, Response
+from skm.survey.responses import ResponseData, record_response
 from tests.factories import make_period, make_response, make_unit
 from tests.kiosk_helpers import HX, pair_tablet
 
@@ -54,7 +54,7 @@ def test_full_flow_stores_every_field(app, db):
         e.code: v for e, v in zip(unit.current_questionnaire.elements, NINE)}
     assert all(a.service_id == service.id and a.survey_date == r.survey_date for a in r.answers)
     assert r.duration_seconds is not None and r.flagged is False
-    assert r.survey_date == D.local_now(unit).date() and r.time_slot in ("08.00-12.00", "13.00-17.00")
+    assert r.survey_date == unit_now(unit).date() and r.time_slot in ("08.00-12.00", "13.00-17.00")
     assert F.kiosk_completion(db.session, unit.id, r.survey_date, r.survey_date) == (1, 1)
     survey = db.session.scalar(select(KioskSurvey))
     assert survey.status == "finished" and survey.response_id == r.id and "values" not in survey.answers
@@ -160,7 +160,7 @@ def test_idle_reset_discards_answers_and_counts_abandoned(app, db):
     survey = db.session.scalar(select(KioskSurvey).where(KioskSurvey.token == token))
     assert survey.status == "abandoned" and survey.answers == {}
     assert responses(db) == []
-    today = D.local_now(unit).date()
+    today = unit_now(unit).date()
     assert F.kiosk_completion(db.session, unit.id, today, today) == (0, 1)
     # The abandoned token cannot be continued or sent.
     tablet.post(f"/kiosk/s/{token}/send", {"skip": "1"})
@@ -290,7 +290,7 @@ def test_fast_and_frequent_surveys_are_flagged_not_refused(app, db):
 
 def test_surveys_started_per_minute_are_limited_per_device(app, db):
     """A finger held on "Mulai" cannot fill the database; another tablet is not affected."""
-    from skm.models_kiosk import KioskSurvey
+    from skm.models import KioskSurvey
 
     unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False)
     app.config.update(KIOSK_DEVICE_STARTS_PER_MINUTE=3)
@@ -403,8 +403,8 @@ def test_no_history_or_cache_for_the_next_visitor(app, db):
 
 def test_welcome_shows_public_ikm_when_enabled(app, db):
     unit = make_unit(db.session, kiosk_show_ikm=True)
-    today = D.local_now(unit).date()
-    from skm.periods import PeriodSpan
+    today = unit_now(unit).date()
+    from skm.survey.periods import PeriodSpan
     make_period(db.session, PeriodSpan("Tahun ini", "custom", today.replace(month=1, day=1), today.replace(month=12, day=31)))
     for _ in range(3):
         make_response(db.session, unit, [4] * 9, day=today)

@@ -10,11 +10,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from skm import devices as D
-from skm import kiosk_flow as F
-from skm.models import Response
-from skm.models_kiosk import KioskSurvey
-from skm.periods import PeriodSpan
+from skm.core.clock import unit_now
+from skm.kiosk import devices as D
+from skm.kiosk import flow as F
+from skm.models import KioskSurvey, Response
+from skm.survey.periods import PeriodSpan
 from tests.factories import make_period, make_response, make_unit
 
 SIZES = [(1280, 800), (800, 1280)]
@@ -64,7 +64,7 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
     unit = make_unit(db.session, name="Dinas Penanaman Modal dan PTSP Kota Contoh", min_survey_seconds=1,
                      thanks_seconds=2, kiosk_show_ikm=True, ask_suggestion_on_low=True,
                      services=("Izin Usaha", "Izin Mendirikan Bangunan", "Cetak KTP"))
-    today = D.local_now(unit).date()
+    today = unit_now(unit).date()
     make_period(db.session, PeriodSpan("Tahun " + str(today.year), "tahun", today.replace(month=1, day=1),
                                        today.replace(month=12, day=31)))
     for ratings in ([4] * 9, [3] * 9, [4, 3, 4, 3, 4, 3, 4, 3, 4]):
@@ -138,7 +138,7 @@ def test_kiosk_in_chromium(app, db, page, live_server, shots):
         else:
             route.continue_()
 
-    for i, (code_, rating) in enumerate(zip(elements, RATINGS), start=1):
+    for i, (_code, rating) in enumerate(zip(elements, RATINGS), start=1):
         page.locator(f"#screen[data-kind=element] >> text=Pertanyaan {i} / 9").wait_for()
         if i == 1:
             question = page.locator(".question")

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from skm import devices as D
-from skm import kiosk_flow as F
+from skm.core.clock import unit_now
+from skm.kiosk import flow as F
 from skm.models import Device, Unit
 from tests.factories import login, make_unit, make_user
-import pytest
-
 from tests.kiosk_helpers import _Client, pair_tablet
 
 
@@ -110,7 +109,7 @@ def test_kiosk_completion_counts_by_unit_and_date(app, db):
         if finish:
             tablet.send()
     tablet.start()  # the last unfinished one is abandoned by this new start, which stays open
-    today = D.local_now(unit).date()
+    today = unit_now(unit).date()
     assert F.kiosk_completion(db.session, unit.id, today, today) == (2, 4)
     import datetime as dt
     assert F.kiosk_completion(db.session, unit.id, today + dt.timedelta(days=1), today + dt.timedelta(days=9)) == (0, 0)

@@ -11,9 +11,9 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from skm.pdf import REFUSED, RestrictedLinks
-from skm.periods import quarter
-from skm.report_render import build
+from skm.reports.pdf import REFUSED, RestrictedLinks
+from skm.reports.render import build
+from skm.survey.periods import quarter
 from tests.factories import make_period, make_response, make_unit
 
 # Four respondents, nine elements. By hand: totals 15 14 13 11 14 13 11 10 13,
@@ -286,7 +286,7 @@ def test_many_suggestions_and_long_words_flow_across_pages(app, db, known):
 def test_unit_logo_from_upload_folder(app, db, known):
     from PIL import Image
 
-    from skm.unit_settings import store_logo
+    from skm.survey.unit_settings import store_logo
 
     unit, period, _ = known
     buf = io.BytesIO()
@@ -326,7 +326,7 @@ def test_period_without_responses_still_prints(app, db, known, kind):
 def test_resource_policy_blocks_even_a_callback_that_lets_a_url_through(app):
     """Defence in depth: xhtml2pdf's own ResourceAccessPolicy (no network, reads only in
     static/ and uploads/) stops what a faulty link callback would let through."""
-    from skm.pdf import html_to_pdf
+    from skm.reports.pdf import html_to_pdf
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -12,9 +12,10 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from skm import followup as F
-from skm.pdf import RestrictedLinks
-from skm.report_render import build
+from skm.followup import actions, photos
+from skm.followup import plans as F
+from skm.reports.pdf import RestrictedLinks
+from skm.reports.render import build
 from tests.test_reports import flat, known, pdf_text  # noqa: F401  (fixture)
 
 
@@ -25,28 +26,28 @@ def _jpeg(color, size=(640, 480)) -> bytes:
 
 
 @pytest.fixture
-def plan(app, db, known):
+def plan(app, db, known):  # noqa: F811  (pytest fixture)
     unit, period, _ = known
     upload = app.config["UPLOAD_FOLDER"]
     plan = F.create_plan(db.session, unit, period, None, forum_date=dt.date(2023, 10, 12))
     # Three lowest: U8 2,50, U4 2,75, U7 2,75.
     by_code = {p.element_code: p for p in plan.priorities}
-    a1 = F.add_action(db.session, by_code["U8"], None, "Perbaikan ruang tunggu & kursi antrean", 2024, [1, 2],
+    a1 = actions.add_action(db.session, by_code["U8"], None, "Perbaikan ruang tunggu & kursi antrean", 2024, [1, 2],
                       "Subbag Umum")
-    a2 = F.add_action(db.session, by_code["U4"], None, "Sosialisasi tarif <b>resmi</b> di papan informasi", 2024,
+    a2 = actions.add_action(db.session, by_code["U4"], None, "Sosialisasi tarif <b>resmi</b> di papan informasi", 2024,
                       [2], "Bidang Pelayanan")
-    a3 = F.add_action(db.session, by_code["U7"], None, "Pelatihan pelayanan prima", 2024, [3, 4], "Sekretariat")
+    a3 = actions.add_action(db.session, by_code["U7"], None, "Pelatihan pelayanan prima", 2024, [3, 4], "Sekretariat")
     F.finalize_plan(db.session, plan, None)
-    F.record_realization(db.session, a1, None, status="sudah",
+    actions.record_realization(db.session, a1, None, status="sudah",
                          realization='Kursi diganti 40 unit. <img src="http://127.0.0.1:9/x">',
                          done_start=dt.date(2024, 2, 5), done_end=dt.date(2024, 3, 1), obstacles="Anggaran terbatas")
-    F.record_realization(db.session, a2, None, status="sudah", realization="Papan tarif dipasang di loket.",
+    actions.record_realization(db.session, a2, None, status="sudah", realization="Papan tarif dipasang di loket.",
                          done_start=dt.date(2024, 4, 15))
-    F.record_realization(db.session, a3, None, status="belum", pending_reason="Narasumber belum tersedia",
+    actions.record_realization(db.session, a3, None, status="belum", pending_reason="Narasumber belum tersedia",
                          strategy="Kerja sama dengan BPSDM provinsi", target_date=dt.date(2025, 3, 31),
                          pending_pic="Sekretaris Dinas")
-    F.add_photo(db.session, a1, None, _jpeg((200, 40, 40)), "kursi.jpg", "Kursi ruang tunggu baru", upload)
-    F.add_photo(db.session, a1, None, _jpeg((40, 120, 200), (480, 640)), "loket.jpg", "Ruang tunggu <i>depan</i>",
+    photos.add_photo(db.session, a1, None, _jpeg((200, 40, 40)), "kursi.jpg", "Kursi ruang tunggu baru", upload)
+    photos.add_photo(db.session, a1, None, _jpeg((40, 120, 200), (480, 640)), "loket.jpg", "Ruang tunggu <i>depan</i>",
                 upload)
     db.session.commit()
     return unit, period, plan
@@ -92,8 +93,8 @@ def test_results_report_names_the_plan(app, db, plan):
 
 
 def test_followup_download_and_cli(app, db, plan, runner, tmp_path):
-    from tests.test_reports_web import as_user
     from tests.factories import make_user
+    from tests.test_reports_web import as_user
 
     unit, period, p = plan
     make_user(db.session, "manajer", "manager", [unit])

@@ -5,7 +5,6 @@ import datetime as dt
 import re
 import time
 
-
 from skm.models import ReportJob
 from tests.factories import login, make_period, make_response, make_unit, make_user
 from tests.test_reports import RATINGS, flat, pdf_text
@@ -187,8 +186,8 @@ def test_intro_text_edited_once_and_reused(app, db, client):
 
 
 def test_stale_and_old_jobs(app, db, client, tmp_path):
-    from skm import report_jobs as J
-    from skm.models import utcnow
+    from skm.core.clock import utcnow
+    from skm.reports import jobs as J
 
     unit, _, period = _setup(db)
     old_file = tmp_path / "old.pdf"

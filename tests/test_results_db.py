@@ -6,10 +6,10 @@ from fractions import Fraction
 from sqlalchemy import select
 
 from skm.models import Response
-from skm.responses import set_excluded
-from skm.results import Scope, compute_results, data_sheet_rows
-from skm.scoring import grade_for_ikm
-from skm.units import new_questionnaire_version
+from skm.scoring.ikm import grade_for_ikm
+from skm.scoring.results import Scope, compute_results, data_sheet_rows
+from skm.survey.responses import set_excluded
+from skm.survey.units import new_questionnaire_version
 from tests.factories import make_response, make_unit
 
 

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from skm.periods import custom, following, full_year, quarter, semester
-from skm.sample_size import krejcie_morgan, sample_status
+from skm.scoring.sample_size import krejcie_morgan, sample_status
+from skm.survey.periods import custom, following, full_year, quarter, semester
 
 
 @pytest.mark.parametrize("population, needed", [

@@ -3,8 +3,8 @@ from fractions import Fraction
 
 import pytest
 
-from skm.formatting import number_id
-from skm.scoring import (
+from skm.core.formatting import number_id
+from skm.scoring.ikm import (
     ElementTally,
     elements_by_kinerja,
     grade_for_ikm,

@@ -1,0 +1,1 @@
+"""Shared ground: errors, clock, formatting, parsing, database setup."""

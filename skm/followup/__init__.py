@@ -1,0 +1,1 @@
+"""Follow-up plans (RTL): priorities, actions, realization, photos, progress."""

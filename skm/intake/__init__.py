@@ -1,0 +1,1 @@
+"""Answers coming in by hand or by file: field rules, paper entry, import."""

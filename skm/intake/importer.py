@@ -1,0 +1,292 @@
+"""Import per-respondent sheets (CSV or XLSX): validate every row, then store all or nothing."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from skm.core.clock import utcnow
+from skm.core.errors import DomainError
+from skm.intake.tables import (
+    MAX_ROWS,
+    PROFILE_COLUMNS,
+    REQUIRED_COLUMNS,
+    STATUS_COLUMNS,
+    ImportRejected,
+    _is_formula,
+    _parse_date,
+    _parse_flag,
+    _parse_rating,
+    _parse_time,
+    _text,
+    read_table,
+)
+from skm.models import Answer, ImportBatch, Period, PeriodUnit, Response, Unit
+from skm.scoring.ikm import Scores, score, tallies_from_ratings
+from skm.survey.profile import parse_education, parse_gender, parse_occupation
+from skm.survey.responses import ResponseData, validate_response
+from skm.survey.units import service_by_name
+
+
+@dataclass
+class ImportPreview:
+    filename: str
+    fingerprint: str
+    rows: list[ResponseData]
+    errors: list[str]
+    element_codes: list[str]
+    ignored_columns: list[str] = field(default_factory=list)
+    new_services: list[str] = field(default_factory=list)
+    service_names: list[Optional[str]] = field(default_factory=list)
+    scores: Optional[Scores] = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def fingerprint(rows: list[ResponseData], service_names: list[Optional[str]]) -> str:
+    """Identifies the data, whatever the file format or its name."""
+    payload = [
+        [r.survey_date.isoformat(), r.survey_time.isoformat() if r.survey_time else None, r.time_slot,
+         s, r.gender, r.age, r.education, r.occupation, r.occupation_other, r.suggestion,
+         sorted(r.ratings.items())]
+        # Status flags only when set, so files without them keep their old fingerprint.
+        + ([{k: v for k, v in sorted(r.extra.items()) if k in ("excluded", "flagged", "flag_reason") and v}]
+           if any(r.extra.get(k) for k in ("excluded", "flagged", "flag_reason")) else [])
+        for r, s in zip(rows, service_names)
+    ]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def closed_period_containing(session: Session, unit_id: int, day: dt.date) -> Optional[Period]:
+    return session.scalar(
+        select(Period)
+        .join(PeriodUnit, PeriodUnit.period_id == Period.id)
+        .where(
+            PeriodUnit.unit_id == unit_id,
+            PeriodUnit.closed_at.is_not(None),
+            Period.start_date <= day,
+            Period.end_date >= day,
+        )
+    )
+
+
+def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
+                   create_services: bool = False) -> ImportPreview:
+    """Parse and validate a file without storing anything."""
+    table = read_table(filename, content)
+    table = [row for row in table if any(_text(c) for c in row)]
+    if not table:
+        raise ImportRejected(["Berkas kosong."])
+    if len(table) - 1 > MAX_ROWS:
+        raise ImportRejected([f"Berkas terlalu besar: paling banyak {MAX_ROWS} baris."])
+    questionnaire = unit.current_questionnaire
+    codes = [e.code for e in questionnaire.elements]
+    header = [_text(h).lower() for h in table[0]]
+    index: dict[str, int] = {}
+    errors: list[str] = []
+    for i, name in enumerate(header):
+        key = name.upper() if name.upper() in codes else name
+        if key in index:
+            errors.append(f"baris 1, kolom {name}: kolom ganda")
+        index[key] = i
+    missing = [c for c in REQUIRED_COLUMNS + tuple(codes) if c not in index]
+    if missing:
+        raise ImportRejected([
+            "Kolom wajib tidak ada: " + ", ".join(missing)
+            + ". Kolom yang dikenal: " + ", ".join(PROFILE_COLUMNS + tuple(codes)) + "."
+            + " Unduh templat XLSX untuk judul kolom yang benar."
+        ])
+    ignored = [h for h in header if h and h not in PROFILE_COLUMNS + STATUS_COLUMNS and h.upper() not in codes]
+    if len(table) == 1:
+        raise ImportRejected(["Berkas hanya berisi judul kolom, tanpa data responden."])
+
+    rows: list[ResponseData] = []
+    service_names: list[Optional[str]] = []
+    raw_service_names: list[Optional[str]] = []
+    new_services: list[str] = []
+    closed_seen: dict[dt.date, Optional[Period]] = {}
+    for n, raw in enumerate(table[1:], start=2):
+        def cell(column):
+            i = index.get(column)
+            return raw[i] if i is not None and i < len(raw) else None  # noqa: B023  (called within this iteration only)
+
+        row_errors: list[str] = []
+
+        def fail(column, message):
+            row_errors.append(f"baris {n}, kolom {column}: {message}")  # noqa: B023
+
+        for column in list(index):
+            if _is_formula(cell(column), column):
+                fail(column, "berisi rumus; isi dengan nilainya")
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        data = ResponseData(survey_date=dt.date(2000, 1, 1), ratings={})
+        try:
+            data.survey_date = _parse_date(cell("tanggal"))
+            if data.survey_date > dt.date.today() + dt.timedelta(days=1):
+                fail("tanggal", "tanggal di masa depan")
+            elif data.survey_date.year < 2000:
+                fail("tanggal", "tanggal terlalu lama")
+            else:
+                if data.survey_date not in closed_seen:
+                    closed_seen[data.survey_date] = closed_period_containing(session, unit.id, data.survey_date)
+                closed = closed_seen[data.survey_date]
+                if closed is not None:
+                    fail("tanggal", f"periode {closed.name} sudah ditutup")
+        except ValueError as exc:
+            fail("tanggal", str(exc))
+        try:
+            data.survey_time, data.time_slot = _parse_time(cell("jam"))
+        except ValueError as exc:
+            fail("jam", str(exc))
+        service_name = _text(cell("layanan")) or None
+        if service_name:
+            service = service_by_name(session, unit, service_name)
+            if service is None:
+                if create_services:
+                    if service_name.lower() not in {s.lower() for s in new_services}:
+                        new_services.append(" ".join(service_name.split()))
+                else:
+                    fail("layanan", f"layanan '{service_name[:60]}' tidak dikenal di unit ini")
+            else:
+                data.service_id = service.id
+        gender = _text(cell("jenis_kelamin"))
+        if gender:
+            data.gender = parse_gender(gender)
+            if data.gender is None:
+                fail("jenis_kelamin", f"'{gender[:20]}' bukan L/P")
+        age = _text(cell("usia"))
+        if age:
+            if not re.fullmatch(r"\d{1,3}", age) or not 10 <= int(age) <= 120:
+                fail("usia", f"'{age[:20]}' bukan usia 10–120 tahun")
+            else:
+                data.age = int(age)
+        education = _text(cell("pendidikan"))
+        if education:
+            data.education = parse_education(education)
+            if data.education is None:
+                fail("pendidikan", f"'{education[:30]}' tidak dikenal (SD, SMP, SMA, DIII, S1, S2, S3, Tidak sekolah)")
+        occupation = _text(cell("pekerjaan"))
+        if occupation:
+            data.occupation, data.occupation_other = parse_occupation(occupation)
+        saran = _text(cell("saran"))
+        data.suggestion = saran or None
+        for column, key in (("dikecualikan", "excluded"), ("ditandai", "flagged")):
+            if column in index:
+                try:
+                    if _parse_flag(cell(column)):
+                        data.extra[key] = True
+                except ValueError as exc:
+                    fail(column, str(exc))
+        reason = _text(cell("alasan_tanda"))
+        if reason:
+            if len(reason) > 200:
+                fail("alasan_tanda", "alasan terlalu panjang (maksimal 200 karakter)")
+            else:
+                data.extra["flag_reason"] = reason
+        for code in codes:
+            try:
+                data.ratings[code] = _parse_rating(cell(code))
+            except ValueError as exc:
+                fail(code, str(exc))
+        if not row_errors:
+            for column, message in validate_response(unit, questionnaire, data):
+                fail(column, message)
+        errors.extend(row_errors)
+        rows.append(data)
+        service_names.append(service_name.lower() if service_name else None)
+        raw_service_names.append(service_name)
+
+    preview = ImportPreview(
+        filename=filename,
+        fingerprint=fingerprint(rows, service_names),
+        rows=rows,
+        errors=errors,
+        element_codes=codes,
+        ignored_columns=ignored,
+        new_services=new_services,
+        service_names=raw_service_names,
+    )
+    if preview.ok:
+        names = [(e.code, e.name) for e in questionnaire.elements]
+        counted = [r for r in rows if not r.extra.get("excluded")]  # as the results will count them
+        preview.scores = score(tallies_from_ratings(names, [r.ratings for r in counted]), len(counted))
+    return preview
+
+
+def previous_import(session: Session, unit: Unit, fp: str) -> Optional[ImportBatch]:
+    return session.scalar(select(ImportBatch).where(ImportBatch.unit_id == unit.id, ImportBatch.sha256 == fp))
+
+
+def _insert_rows(session: Session, unit: Unit, questionnaire, rows: list[ResponseData], channel: str,
+                 batch_id: int, user_id: Optional[int]) -> None:
+    """Bulk version of responses.record_response for rows the preview already validated
+    (validate_response ran on every row): the same columns, written with multi-row INSERTs
+    so a large file holds the database's write lock for seconds, not minutes."""
+    by_code = {e.code: e.id for e in questionnaire.elements}
+    now = utcnow()
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start:start + 1000]
+        heads = [
+            {
+                "unit_id": unit.id, "service_id": d.service_id, "questionnaire_id": questionnaire.id,
+                "channel": channel, "submitted_at": now, "survey_date": d.survey_date,
+                "survey_time": d.survey_time, "time_slot": d.time_slot, "gender": d.gender, "age": d.age,
+                "education": d.education, "occupation": d.occupation,
+                "occupation_other": (d.occupation_other or None) if d.occupation == "LAINNYA" else None,
+                "suggestion": (d.suggestion or "").strip() or None,
+                "import_batch_id": batch_id, "created_by_id": user_id,
+                "excluded": bool(d.extra.get("excluded")), "flagged": bool(d.extra.get("flagged")),
+                "flag_reason": d.extra.get("flag_reason") or None,
+            }
+            for d in chunk
+        ]
+        ids = session.scalars(
+            insert(Response).returning(Response.id, sort_by_parameter_order=True), heads
+        ).all()
+        answers = [
+            {"response_id": rid, "element_id": by_code[code], "rating": rating, "unit_id": unit.id,
+             "service_id": d.service_id, "survey_date": d.survey_date, "excluded": bool(d.extra.get("excluded"))}
+            for rid, d in zip(ids, chunk)
+            for code, rating in d.ratings.items()
+            if rating is not None
+        ]
+        if answers:
+            session.execute(insert(Answer), answers)
+
+
+def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel: str = "import",
+                  user_id: Optional[int] = None, allow_duplicate: bool = False) -> ImportBatch:
+    """Store every row of a clean preview (flush only; the caller commits once)."""
+    if not preview.ok:
+        raise ImportRejected(preview.errors)
+    if channel not in ("paper", "import", "online"):
+        raise DomainError("Kanal impor harus paper, import atau online.")
+    earlier = previous_import(session, unit, preview.fingerprint)
+    if earlier is not None and not allow_duplicate:
+        raise ImportRejected([
+            f"Data yang sama sudah diimpor pada {earlier.created_at:%d-%m-%Y %H.%M} UTC "
+            f"dari berkas {earlier.filename} ({earlier.row_count} baris)."
+        ])
+    for name in preview.new_services:
+        service_by_name(session, unit, name, create=True)
+    session.refresh(unit)
+    batch = ImportBatch(unit_id=unit.id, filename=preview.filename[:300], sha256=preview.fingerprint,
+                        row_count=len(preview.rows), channel=channel, created_by_id=user_id)
+    session.add(batch)
+    session.flush()
+    questionnaire = unit.current_questionnaire
+    for data, name in zip(preview.rows, preview.service_names):
+        if name and data.service_id is None:
+            data.service_id = service_by_name(session, unit, name).id
+    _insert_rows(session, unit, questionnaire, preview.rows, channel, batch.id, user_id)
+    return batch

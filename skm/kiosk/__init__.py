@@ -1,0 +1,1 @@
+"""Tablet kiosk: paired devices and the survey flow."""

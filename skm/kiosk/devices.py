@@ -1,0 +1,201 @@
+"""Kiosk tablets: pairing codes, long-lived device credentials, revocation, PIN checks.
+
+Functions flush, never commit. Credentials are stored only as SHA-256 hashes: the raw
+value lives in the tablet's HttpOnly cookie and nowhere else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
+
+from skm.accounts import hash_password
+from skm.core.clock import unit_now, utcnow
+from skm.core.errors import DomainError
+from skm.models import Device, KioskPinAttempt, KioskSurvey, Response, Service, Unit
+
+PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+PAIRING_CODE_LENGTH = 8
+PAIRING_HOURS = 24
+LAST_SEEN_EVERY = dt.timedelta(seconds=30)  # write last_seen at most this often
+PIN_MAX_FAILURES = 5
+PIN_WINDOW = dt.timedelta(minutes=5)
+MIN_PIN, MAX_PIN = 4, 8
+
+
+def hash_credential(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def create_pairing(session: Session, unit: Unit, service_id: Optional[int] = None, name: str = "",
+                   now: Optional[dt.datetime] = None) -> Device:
+    """A new (unpaired) device with a one-time pairing code valid for 24 hours."""
+    now = now or utcnow()
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise DomainError("Nama tablet terlalu panjang (maksimal 100 karakter).")
+    if service_id is not None:
+        service = session.get(Service, service_id)
+        if service is None or service.unit_id != unit.id or not service.active:
+            raise DomainError("Layanan tidak ditemukan di unit ini.")
+    while True:
+        code = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(PAIRING_CODE_LENGTH))
+        if session.scalar(select(Device.id).where(Device.pairing_code == code)) is None:
+            break
+    device = Device(unit_id=unit.id, service_id=service_id, name=name or f"Tablet {code[:4]}",
+                    pairing_code=code, pairing_expires_at=now + dt.timedelta(hours=PAIRING_HOURS), created_at=now)
+    session.add(device)
+    session.flush()
+    return device
+
+
+def pairing_device(session: Session, code: str, now: Optional[dt.datetime] = None) -> Device:
+    """The device a pairing code names, or a DomainError saying why it cannot be used."""
+    now = now or utcnow()
+    code = normalize_code(code)
+    device = session.scalar(select(Device).where(Device.pairing_code == code)) if code else None
+    if device is None or device.revoked_at is not None:
+        raise DomainError("Kode pemasangan tidak dikenal. Periksa kembali kodenya.")
+    if device.pairing_expires_at is not None and device.pairing_expires_at < now:
+        raise DomainError("Kode pemasangan sudah kedaluwarsa. Minta kode baru kepada admin.")
+    return device
+
+
+def pair_device(session: Session, code: str, now: Optional[dt.datetime] = None) -> tuple[Device, str]:
+    """Use a pairing code once: returns the device and its raw credential (shown only now)."""
+    now = now or utcnow()
+    device = pairing_device(session, code, now)
+    raw = secrets.token_urlsafe(32)
+    device.credential_hash = hash_credential(raw)
+    device.pairing_code = None
+    device.pairing_expires_at = None
+    device.paired_at = now
+    device.last_seen_at = now
+    session.flush()
+    return device, raw
+
+
+def device_for_credential(session: Session, raw: Optional[str], now: Optional[dt.datetime] = None,
+                          touch: bool = True) -> Optional[Device]:
+    """The paired, unrevoked device holding this credential (and note that it was seen)."""
+    if not raw or len(raw) > 200:
+        return None
+    device = session.scalar(select(Device).where(Device.credential_hash == hash_credential(raw)))
+    if device is None or device.revoked_at is not None:
+        return None
+    now = now or utcnow()
+    if touch and (device.last_seen_at is None or now - device.last_seen_at >= LAST_SEEN_EVERY):
+        device.last_seen_at = now
+        session.flush()
+    return device
+
+
+def revoke_device(session: Session, device: Device, now: Optional[dt.datetime] = None) -> None:
+    now = now or utcnow()
+    device.revoked_at = now
+    device.pairing_code = None
+    device.pairing_expires_at = None
+    session.execute(
+        KioskSurvey.__table__.update()
+        .where(KioskSurvey.device_id == device.id, KioskSurvey.status == "open")
+        .values(status="abandoned", answers={}, updated_at=now)
+    )
+    session.flush()
+
+
+def set_device_service(session: Session, device: Device, service_id: Optional[int]) -> None:
+    if service_id is not None:
+        service = session.get(Service, service_id)
+        if service is None or service.unit_id != device.unit_id or not service.active:
+            raise DomainError("Layanan tidak ditemukan di unit ini.")
+    device.service_id = service_id
+    session.flush()
+
+
+def set_paused(session: Session, device: Device, paused: bool) -> None:
+    device.paused = paused
+    session.flush()
+
+
+@dataclass
+class DeviceRow:
+    device: Device
+    status: str
+    today_count: int
+
+
+def device_status(device: Device, now: Optional[dt.datetime] = None) -> str:
+    now = now or utcnow()
+    if device.revoked_at is not None:
+        return "Dicabut"
+    if device.credential_hash is None:
+        if device.pairing_expires_at is not None and device.pairing_expires_at < now:
+            return "Kode kedaluwarsa"
+        return "Menunggu pemasangan"
+    return "Istirahat" if device.paused else "Aktif"
+
+
+def list_devices(session: Session, unit: Unit, now: Optional[dt.datetime] = None) -> list[DeviceRow]:
+    """A unit's devices, newest first, with the number of responses each sent today."""
+    now = now or utcnow()
+    today = unit_now(unit, now).date()
+    devices = session.scalars(select(Device).where(Device.unit_id == unit.id).order_by(Device.id.desc())).all()
+    counts = dict(session.execute(
+        select(Response.device_id, func.count())
+        .where(Response.unit_id == unit.id, Response.survey_date == today, Response.device_id.is_not(None))
+        .group_by(Response.device_id)
+    ).all())
+    return [DeviceRow(d, device_status(d, now), counts.get(d.id, 0)) for d in devices]
+
+
+# --- The unit's front-desk PIN -------------------------------------------------------
+
+def set_kiosk_pin(session: Session, unit: Unit, pin: str) -> None:
+    pin = (pin or "").strip()
+    if not pin.isdigit() or not MIN_PIN <= len(pin) <= MAX_PIN:
+        raise DomainError(f"PIN kiosk harus {MIN_PIN}–{MAX_PIN} angka.")
+    unit.kiosk_pin_hash = hash_password(pin)
+    session.flush()
+
+
+def pin_locked_for(session: Session, device: Device, now: Optional[dt.datetime] = None) -> int:
+    """Seconds until this tablet may try the PIN again (0 when it may)."""
+    now = now or utcnow()
+    since = now - PIN_WINDOW
+    times = session.scalars(
+        select(KioskPinAttempt.attempted_at)
+        .where(KioskPinAttempt.device_id == device.id, KioskPinAttempt.attempted_at > since)
+        .order_by(KioskPinAttempt.attempted_at)
+    ).all()
+    if len(times) < PIN_MAX_FAILURES:
+        return 0
+    # Locked until the oldest counted failure leaves the window.
+    unlock = times[-PIN_MAX_FAILURES] + PIN_WINDOW
+    return max(1, int((unlock - now).total_seconds()) + 1)
+
+
+def check_kiosk_pin(session: Session, device: Device, pin: str, now: Optional[dt.datetime] = None) -> bool:
+    """True when the PIN is right. Wrong PINs are recorded (in the database, so every worker
+    sees them); after 5 wrong PINs in 5 minutes the tablet is refused until the window passes."""
+    now = now or utcnow()
+    if pin_locked_for(session, device, now):
+        raise DomainError("Terlalu banyak PIN salah. Tunggu beberapa menit lalu coba lagi.")
+    unit = session.get(Unit, device.unit_id)
+    pin = (pin or "").strip()
+    ok = bool(unit.kiosk_pin_hash) and len(pin) <= MAX_PIN and check_password_hash(unit.kiosk_pin_hash, pin)
+    if ok:
+        session.execute(delete(KioskPinAttempt).where(KioskPinAttempt.device_id == device.id))
+    else:
+        session.add(KioskPinAttempt(device_id=device.id, attempted_at=now))
+    session.flush()
+    return ok

@@ -1,0 +1,39 @@
+"""The data model, one module per area; import models from here.
+
+Modules inside the package import each other directly (survey first, then the areas
+that refer to it), never this package, so there are no import cycles.
+"""
+from skm.core.clock import TIMEZONES, utcnow
+from skm.models.accounts import User
+from skm.models.admin import AlertRule, LoginThrottle, PeriodUnitLog
+from skm.models.base import CHANNELS, PERIOD_KINDS, ROLES
+from skm.models.followup import (
+    ACTION_STATUSES,
+    FollowUpAction,
+    FollowUpHistory,
+    FollowUpPhoto,
+    FollowUpPlan,
+    FollowUpPriority,
+)
+from skm.models.kiosk import SURVEY_STATES, Device, KioskPinAttempt, KioskSurvey
+from skm.models.reports import ReportJob
+from skm.models.survey import (
+    Answer,
+    Element,
+    ImportBatch,
+    Period,
+    PeriodUnit,
+    Questionnaire,
+    Response,
+    Service,
+    Unit,
+    user_unit,
+)
+
+__all__ = [
+    "ACTION_STATUSES", "CHANNELS", "PERIOD_KINDS", "ROLES", "SURVEY_STATES", "TIMEZONES",
+    "AlertRule", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
+    "FollowUpPlan", "FollowUpPriority", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
+    "Period", "PeriodUnit", "PeriodUnitLog", "Questionnaire", "ReportJob", "Response", "Service", "Unit",
+    "User", "user_unit", "utcnow",
+]

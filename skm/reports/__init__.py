@@ -1,0 +1,1 @@
+"""Printed and exported output: report data, PDF rendering, Excel, background jobs."""

@@ -1,0 +1,354 @@
+"""Printed reports: plain data from skm.results, ready for templates/reports/*.html.
+
+Every figure is formatted here with skm.formatting, from the same Results object the
+dashboard and the CLI use, so the printed numbers cannot drift from the screen.
+No Flask import; rendering to PDF is skm.pdf's job, template lookup the caller's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from skm.core.errors import DomainError
+from skm.core.formatting import date_id, date_range_id, integer_id, number_id, percent_id
+from skm.followup.report_data import plan_rows
+from skm.models import Period, Response, Service, Unit
+from skm.scoring.ikm import GRADE_TABLE, KINERJA
+from skm.scoring.results import Results, Scope, data_sheet_rows, period_results
+
+KINDS = {
+    "laporan": "Laporan Hasil SKM",
+    "pengolahan": "Pengolahan data per responden dan per unsur",
+    "poster": "Poster hasil SKM (A4)",
+    "poster-a3": "Poster hasil SKM (A3)",
+    "kuesioner": "Kuesioner SKM (kosong)",
+    "tindak-lanjut": "Laporan Hasil Tindak Lanjut",
+}
+
+THANKS = ("Terima kasih atas penilaian yang telah Anda berikan. Masukan Anda sangat berarti "
+          "bagi peningkatan kualitas pelayanan kami.")
+
+
+def default_intro(unit: Unit) -> str:
+    """Chapter I when the unit has not written its own."""
+    return (
+        f"Pelayanan publik yang berkualitas merupakan hak setiap warga negara. Untuk mengetahui "
+        f"sejauh mana pelayanan yang diberikan {unit.name} telah memenuhi harapan masyarakat, "
+        f"dilaksanakan Survei Kepuasan Masyarakat (SKM) secara berkala.\n\n"
+        f"Dasar hukum pelaksanaan survei ini adalah Undang-Undang Nomor 25 Tahun 2009 tentang "
+        f"Pelayanan Publik dan Peraturan Menteri Pendayagunaan Aparatur Negara dan Reformasi "
+        f"Birokrasi Nomor 14 Tahun 2017 tentang Pedoman Penyusunan Survei Kepuasan Masyarakat "
+        f"Unit Penyelenggara Pelayanan Publik.\n\n"
+        f"Maksud dan tujuan survei ini adalah mengetahui tingkat kepuasan masyarakat terhadap "
+        f"pelayanan yang diberikan, mengetahui kelemahan dan kekuatan setiap unsur pelayanan, "
+        f"serta menjadi bahan penyusunan rencana tindak lanjut untuk perbaikan pelayanan."
+    )
+
+
+INTRO_MAX = 20000
+
+
+def set_intro_text(session: Session, unit: Unit, text: str) -> None:
+    """Store the unit's chapter I text (reused by every results report); empty = default."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > INTRO_MAX:
+        raise DomainError(f"Teks pendahuluan terlalu panjang (maksimal {integer_id(INTRO_MAX)} karakter).")
+    unit.intro_text = text
+    session.flush()
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split typed text into paragraphs; the template escapes each one."""
+    parts = [p.strip() for p in (text or "").replace("\r\n", "\n").split("\n\n")]
+    return [p for p in parts if p]
+
+
+def signature(unit: Unit, on: dt.date) -> dict:
+    return {
+        "place": unit.city or "",
+        "date": date_id(on),
+        "position": unit.head_position or "Kepala " + unit.name,
+        "name": unit.head_name or "",
+        "rank": unit.head_rank or "",
+        "nip": unit.head_nip or "",
+    }
+
+
+def unit_header(unit: Unit) -> dict:
+    logo = None
+    if unit.logo_path:
+        # skm.unit_settings.store_logo keeps the file name; the file is <uploads>/logos/<name>.
+        # pdf.RestrictedLinks resolves /uploads/... only to files inside the upload folder.
+        logo = "/uploads/logos/" + unit.logo_path
+    return {"code": unit.code, "name": unit.name, "address": unit.address or "", "phone": unit.phone or "",
+            "city": unit.city or "", "logo": logo}
+
+
+def period_label(period: Period) -> str:
+    return period.name
+
+
+def element_rows(results: Results) -> list[dict]:
+    return [
+        {
+            "code": e.code, "name": e.name, "question": e.question,
+            "count": integer_id(e.count), "total": integer_id(e.total),
+            "nrr": number_id(e.nrr), "nrr4": number_id(e.nrr, 4),
+            "weighted": number_id(e.weighted_nrr, 3), "grade": e.grade, "kinerja": e.kinerja,
+        }
+        for e in results.scores.elements
+    ]
+
+
+def summary(results: Results) -> dict:
+    s = results.scores
+    return {
+        "has_data": s.has_data,
+        "respondents": integer_id(s.respondents),
+        "respondents_raw": s.respondents,
+        "ikm": number_id(s.ikm) if s.has_data else "–",
+        "ikm_unit": number_id(s.ikm_unit, 4) if s.has_data else "–",
+        "weighted_sum": number_id(s.weighted_sum, 3) if s.has_data else "–",
+        "grade": s.grade or "–",
+        "kinerja": s.kinerja or "–",
+        "weight": number_id(s.elements[0].weight, 3) if s.elements else "–",
+        "element_count": len(s.elements),
+    }
+
+
+def profile_tables(results: Results) -> list[dict]:
+    tables = []
+    for key in ("gender", "age", "education", "occupation", "service"):
+        b = results.profile.get(key)
+        if b is None:
+            continue
+        tables.append({
+            "key": key,
+            "label": b.label,
+            "total": integer_id(b.total),
+            "rows": [
+                # `bar` is a whole percentage for the bar chart's cell width.
+                {"category": cat, "count": integer_id(count), "pct": percent_id(pct),
+                 "bar": max(0, min(100, int(pct))) if count else 0}
+                for cat, count, pct in b.rows
+            ],
+        })
+    return tables
+
+
+def suggestions(session: Session, scope: Scope) -> list[dict]:
+    """Suggestions received in the period (not excluded), oldest first, with the service."""
+    rows = session.execute(
+        select(Response.survey_date, Service.name, Response.suggestion)
+        .outerjoin(Service, Service.id == Response.service_id)
+        .where(
+            Response.unit_id == scope.unit_id,
+            Response.survey_date >= scope.start,
+            Response.survey_date <= scope.end,
+            Response.excluded.is_(False),
+            Response.suggestion.is_not(None),
+            func.length(func.trim(Response.suggestion)) > 0,
+        )
+        .order_by(Response.survey_date, Response.id)
+    ).all()
+    return [{"date": date_id(day), "service": service or "–", "text": text.strip()} for day, service, text in rows]
+
+
+def earlier_periods(session: Session, period: Period, count: int = 4) -> list[Period]:
+    """Up to `count` periods of the same kind that ended before this one started, oldest first."""
+    rows = session.scalars(
+        select(Period)
+        .where(Period.kind == period.kind, Period.end_date < period.start_date)
+        .order_by(Period.start_date.desc())
+        .limit(count)
+    ).all()
+    return list(reversed(rows))
+
+
+def trend(session: Session, unit: Unit, period: Period, current: Results) -> list[dict]:
+    rows = []
+    for p in earlier_periods(session, period) + [period]:
+        r = current if p.id == period.id else period_results(session, unit, p, with_profile=False)
+        s = r.scores
+        rows.append({"period": p.name, "respondents": integer_id(s.respondents),
+                     "ikm": number_id(s.ikm) if s.has_data else "–",
+                     "grade": s.grade or "–", "kinerja": s.kinerja or "–",
+                     "current": p.id == period.id, "ikm_raw": s.ikm})
+    known = [r for r in rows if r["ikm_raw"] is not None]
+    for prev, cur in zip(known, known[1:]):
+        diff = cur["ikm_raw"] - prev["ikm_raw"]
+        cur["change"] = ("+" if diff > 0 else "") + number_id(diff) if diff else "0,00"
+    return rows
+
+
+def sample_row(results: Results) -> Optional[dict]:
+    s = results.sample
+    if not s:
+        return None
+    return {"population": integer_id(s["population"]), "needed": integer_id(s["needed"]),
+            "respondents": integer_id(s["respondents"]), "enough": s["enough"],
+            "short_by": integer_id(s["short_by"])}
+
+
+KM_ROWS = (10, 50, 100, 200, 500, 1000, 5000, 10000, 75000, 1000000)
+
+
+def krejcie_morgan_rows() -> list[dict]:
+    from skm.scoring.sample_size import krejcie_morgan
+
+    return [{"population": integer_id(n), "sample": integer_id(krejcie_morgan(n))} for n in KM_ROWS]
+
+
+def followup_plan_summary(session: Session, unit: Unit, period: Period) -> Optional[list[dict]]:
+    """The period's follow-up plan rows, if the RTL module is installed and a plan exists."""
+    return plan_rows(session, unit, period)
+
+
+def results_report(session: Session, unit: Unit, period: Period, today: Optional[dt.date] = None) -> dict:
+    """Everything the Laporan Hasil SKM prints, as strings and lists."""
+    today = today or dt.date.today()
+    results = period_results(session, unit, period)
+    scope = results.scope
+    s = results.scores
+    groups = [
+        {"kinerja": KINERJA[g], "grade": g,
+         "elements": [f"{e.code} {e.name} ({number_id(e.nrr)})" for e in results.by_kinerja[KINERJA[g]]]}
+        for g in ("A", "B", "C", "D")
+    ]
+    lowest = [{"code": e.code, "name": e.name, "nrr": number_id(e.nrr), "grade": e.grade, "kinerja": e.kinerja}
+              for e in results.lowest(unit.rtl_priority_count or 3)]
+    highest = sorted(s.elements, key=lambda e: (-e.nrr, e.position))[:1]
+    services = [sv.name for sv in unit.services if sv.active]
+    return {
+        "title": "Laporan Hasil Survei Kepuasan Masyarakat",
+        "unit": unit_header(unit),
+        "period": period.name,
+        "period_range": date_range_id(period.start_date, period.end_date),
+        "year": period.end_date.year,
+        "intro": paragraphs(unit.intro_text) or paragraphs(default_intro(unit)),
+        "summary": summary(results),
+        "elements": element_rows(results),
+        # The dashboard's chart macro (templates/macros/charts.html) takes the scores themselves.
+        "raw_elements": list(s.elements),
+        "grade_table": [dict(zip(("persepsi", "ni", "nik", "mutu", "kinerja"), row)) for row in GRADE_TABLE],
+        "sample": sample_row(results),
+        "km_rows": krejcie_morgan_rows(),
+        "profile": profile_tables(results),
+        "groups": groups,
+        "lowest": lowest,
+        "highest": [{"code": e.code, "name": e.name, "nrr": number_id(e.nrr)} for e in highest],
+        "plan": followup_plan_summary(session, unit, period),
+        "trend": trend(session, unit, period, results),
+        "suggestions": suggestions(session, scope),
+        "services": services,
+        "channels": sorted(set(session.scalars(
+            select(Response.channel).where(Response.unit_id == unit.id, Response.survey_date >= scope.start,
+                                           Response.survey_date <= scope.end)).all())),
+        "excluded": integer_id(results.excluded_count),
+        "signature": signature(unit, today),
+        "generated": date_id(today),
+    }
+
+
+CHANNEL_LABELS = {"kiosk": "kios layar sentuh", "paper": "kuesioner kertas", "import": "impor berkas",
+                  "online": "formulir daring"}
+
+
+# --- data sheet -------------------------------------------------------------
+
+@dataclass
+class DataSheet:
+    title: str
+    subtitle: str
+    codes: list[str]
+    legend: list[str]
+    header: list[str]
+    footer_rows: list[list[str]]
+    respondents: int
+    rows: Iterator[list[str]] = field(repr=False, default=iter(()))
+
+
+def _sheet_rows(session: Session, scope: Scope, codes: list[str], batch: int = 2000) -> Iterator[list[str]]:
+    """Formatted rows, fetched from the database in batches so memory stays flat."""
+    offset = 0
+    while True:
+        got = 0
+        for row in data_sheet_rows(session, scope, offset=offset, limit=batch):
+            got += 1
+            ratings = [row.ratings.get(c) for c in codes]
+            total = sum(r for r in ratings if r is not None)
+            yield [str(row.number), row.survey_date.strftime("%d/%m/%Y")] + \
+                  ["" if r is None else str(r) for r in ratings] + [str(total)]
+        if got < batch:
+            return
+        offset += batch
+
+
+def data_sheet(session: Session, unit: Unit, period: Period) -> DataSheet:
+    """Pengolahan data: one row per respondent, then total, NRR, weighted NRR, their sum and the IKM."""
+    results = period_results(session, unit, period, with_profile=False)
+    s = results.scores
+    codes = [e.code for e in s.elements]
+    header = ["No", "Tanggal"] + codes + ["Jumlah"]
+    blank = [""]
+    if s.has_data:
+        footer = [
+            ["Jumlah nilai per unsur", ""] + [integer_id(e.total) for e in s.elements] + blank,
+            ["NRR per unsur", ""] + [number_id(e.nrr) for e in s.elements] + blank,
+            ["NRR tertimbang", ""] + [number_id(e.weighted_nrr, 3) for e in s.elements] + blank,
+            ["Σ NRR tertimbang", ""] + [number_id(s.weighted_sum, 4)] + [""] * len(codes),
+            ["IKM = Σ × 25", ""] + [f"{number_id(s.ikm)}   Mutu {s.grade} ({s.kinerja})"] + [""] * len(codes),
+        ]
+    else:
+        footer = []
+    legend = [f"{e.code} = {e.name} (dinilai {integer_id(e.count)} responden)" for e in s.elements]
+    legend.append(f"Bobot setiap unsur = 1/{len(codes)} (ditampilkan {number_id(s.elements[0].weight, 3)}; "
+                  "perhitungan memakai nilai tepat)." if codes else "Belum ada data.")
+    return DataSheet(
+        title=f"Pengolahan Data SKM per Responden dan per Unsur – {unit.name}",
+        subtitle=f"Periode {period.name} ({date_range_id(period.start_date, period.end_date)}) · "
+                 f"{integer_id(s.respondents)} responden · IKM {number_id(s.ikm) if s.has_data else '–'}",
+        codes=codes, legend=legend, header=header, footer_rows=footer, respondents=s.respondents,
+        rows=_sheet_rows(session, results.scope, codes),
+    )
+
+
+# --- poster ------------------------------------------------------------------
+
+def poster(session: Session, unit: Unit, period: Period) -> dict:
+    results = period_results(session, unit, period)
+    gender = results.profile.get("gender")
+    education = results.profile.get("education")
+
+    def rows(b, skip_empty):
+        if b is None:
+            return []
+        return [{"category": cat, "count": integer_id(c), "pct": percent_id(pct, 1)}
+                for cat, c, pct in b.rows if c or not skip_empty]
+
+    return {
+        "unit": unit_header(unit),
+        "period": period.name,
+        "period_range": date_range_id(period.start_date, period.end_date),
+        "summary": summary(results),
+        "gender": rows(gender, False),
+        "education": rows(education, True),
+        "thanks": THANKS,
+    }
+
+
+# --- blank questionnaire ---------------------------------------------------------
+
+def questionnaire_sheet(unit: Unit) -> dict:
+    """The paper form (skm.exports.questionnaire_sheet, shared with the HTML print page),
+    with the unit header the PDF prints (logo through the restricted link callback)."""
+    from skm.reports.questionnaire import questionnaire_sheet as paper_form
+
+    if unit.current_questionnaire is None:
+        raise DomainError("Unit belum memiliki kuesioner.")
+    return {**paper_form(unit), "unit": unit_header(unit)}

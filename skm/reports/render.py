@@ -1,0 +1,106 @@
+"""Turn skm.reports data into files: templates rendered with the app's Jinja (autoescaped),
+then skm.pdf. Needs an app context (for templates and the two resource folders);
+shared by admin/reports.py and the CLI so both produce the same bytes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Optional
+
+from flask import current_app, has_request_context, render_template
+from markupsafe import Markup
+
+from skm.models import Period, Unit
+from skm.reports import data as R
+from skm.reports.pdf import RestrictedLinks, font_face_css, html_to_pdf
+from skm.reports.sheets import SheetLayout, data_sheet_pdf, suggestions_pdf
+
+PDF_KINDS = ("laporan", "pengolahan", "poster", "poster-a3", "kuesioner", "tindak-lanjut")
+
+
+def folders() -> tuple[Path, Path]:
+    return Path(current_app.static_folder), Path(current_app.config["UPLOAD_FOLDER"])
+
+
+def render_pdf(template: str, links: Optional[RestrictedLinks] = None, **context) -> bytes:
+    static_dir, upload_dir = folders()
+    # The app's context processors read the request; the CLI and job threads have none.
+    ctx = nullcontext() if has_request_context() else current_app.test_request_context("/", method="GET")
+    with ctx:
+        html = _render(template, **context)
+    return html_to_pdf(html, static_dir, upload_dir, links=links)
+
+
+def _render(template: str, **context) -> str:
+    # font_css is our own constant, not user text, so it may go in unescaped.
+    return render_template(template, font_css=Markup(font_face_css()), channel_labels=R.CHANNEL_LABELS, **context)
+
+
+def data_sheet_bytes(session, unit: Unit, period: Period, progress: Optional[Callable[[int], None]] = None,
+                     prefix: str = "") -> bytes:
+    sheet = R.data_sheet(session, unit, period)
+    layout = SheetLayout(prefix + sheet.title, sheet.subtitle, sheet.header, sheet.footer_rows, sheet.legend)
+    static_dir, _ = folders()
+    return data_sheet_pdf(layout, sheet.rows, static_dir, progress=progress)
+
+
+def concat_pdfs(parts: list[bytes]) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(io.BytesIO(part))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "laporan"
+
+
+def filename(kind: str, unit: Unit, period: Optional[Period] = None, suffix: str = "pdf") -> str:
+    parts = [kind, unit.code] + ([period.name] if period is not None else [])
+    return slug("-".join(parts)) + "." + suffix
+
+
+def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optional[dt.date] = None,
+          progress: Optional[Callable[[int], None]] = None, plan=None,
+          links: Optional[RestrictedLinks] = None) -> bytes:
+    """The PDF bytes of one document kind (see skm.reports.KINDS)."""
+    from skm.core.clock import unit_today
+
+    today = today or unit_today(unit)  # signature date in the unit's time zone
+    if kind == "kuesioner":
+        return render_pdf("reports/kuesioner.html", links=links, **R.questionnaire_sheet(unit))
+    if kind == "tindak-lanjut":
+        from skm.reports.followup import followup_context  # RTL models come from the `rtl` branch
+
+        if plan is None:
+            raise R.DomainError("Pilih rencana tindak lanjut.")
+        return render_pdf("reports/tindak_lanjut.html", links=links, **followup_context(session, unit, plan, today))
+    if period is None:
+        raise R.DomainError("Pilih periode.")
+    if kind in ("poster", "poster-a3"):
+        size = "a3" if kind == "poster-a3" else "a4"
+        return render_pdf("reports/poster_pdf.html", links=links, size=size, **R.poster(session, unit, period))
+    if kind == "pengolahan":
+        return data_sheet_bytes(session, unit, period, progress=progress)
+    if kind == "laporan":
+        # Chapters in xhtml2pdf; the two appendices, which grow with the respondents,
+        # in ReportLab (see skm.pdf), joined into one file.
+        context = R.results_report(session, unit, period, today)
+        body = render_pdf("reports/laporan.html", links=links, **context)
+        static_dir, _ = folders()
+        suggestions = suggestions_pdf("LAMPIRAN 1 SARAN DAN MASUKAN RESPONDEN",
+                                      f"{unit.name} · Periode {period.name} ({context['period_range']}) · "
+                                      f"{R.integer_id(len(context['suggestions']))} saran",
+                                      context["suggestions"], static_dir, footer=f"{unit.name} · ")
+        sheet = data_sheet_bytes(session, unit, period, progress=progress, prefix="LAMPIRAN 2 – ")
+        return concat_pdfs([body, suggestions, sheet])
+    raise R.DomainError(f"Jenis laporan tidak dikenal: {kind}")

@@ -1,0 +1,1 @@
+"""Exact IKM scoring, sample size, period results and analytics."""

@@ -1,0 +1,223 @@
+"""IKM scoring as Permenpan-RB 14/2017 defines it, in exact arithmetic.
+
+Every value is a Fraction until it is shown; `round_half_up` and the `grade_*`
+functions apply the regulation's display precision. No Flask here.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Optional
+
+GRADES = ("A", "B", "C", "D")
+KINERJA = {"A": "Sangat Baik", "B": "Baik", "C": "Kurang Baik", "D": "Tidak Baik"}
+
+# Lower bounds, checked on the value rounded to the table's own precision.
+IKM_LOWER_BOUNDS = ((Decimal("88.31"), "A"), (Decimal("76.61"), "B"), (Decimal("65.00"), "C"))
+NRR_LOWER_BOUNDS = ((Decimal("3.5324"), "A"), (Decimal("3.0644"), "B"), (Decimal("2.60"), "C"))
+
+# The regulation's grade table, as reports print it.
+GRADE_TABLE = (
+    (1, "1,00 – 2,5996", "25,00 – 64,99", "D", "Tidak Baik"),
+    (2, "2,60 – 3,064", "65,00 – 76,60", "C", "Kurang Baik"),
+    (3, "3,0644 – 3,532", "76,61 – 88,30", "B", "Baik"),
+    (4, "3,5324 – 4,00", "88,31 – 100,00", "A", "Sangat Baik"),
+)
+
+
+def to_fraction(value) -> Fraction:
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, float):
+        # Never let a binary float in: go through its shortest decimal repr.
+        return Fraction(Decimal(repr(value)))
+    if isinstance(value, str):
+        return Fraction(Decimal(value.replace(",", ".")))
+    return Fraction(value)
+
+
+def round_half_up(value, places: int = 2) -> Decimal:
+    """Round like a spreadsheet's ROUND: 88,305 -> 88,31 (never banker's, never via float)."""
+    frac = to_fraction(value)
+    # Scale, then round half away from zero in integers: exact for any Fraction.
+    num = abs(frac.numerator) * 10**places
+    q, r = divmod(num, frac.denominator)
+    if 2 * r >= frac.denominator:
+        q += 1
+    if frac < 0:
+        q = -q
+    return Decimal(q).scaleb(-places)
+
+
+def grade_for_ikm(ikm) -> str:
+    """Mutu for an IKM on the 25–100 scale, judged on its 2-decimal display."""
+    shown = round_half_up(ikm, 2)
+    for bound, grade in IKM_LOWER_BOUNDS:
+        if shown >= bound:
+            return grade
+    return "D"
+
+
+def grade_for_nrr(nrr) -> str:
+    """Mutu for a value on the 1–4 scale (an NRR or the IKM unit), judged at 4 decimals."""
+    shown = round_half_up(nrr, 4)
+    for bound, grade in NRR_LOWER_BOUNDS:
+        if shown >= bound:
+            return grade
+    return "D"
+
+
+def kinerja_for(grade: str) -> str:
+    return KINERJA[grade]
+
+
+@dataclass(frozen=True)
+class ElementTally:
+    """What SQL gives per element: how many rated it and the sum of ratings."""
+
+    code: str
+    name: str
+    count: int
+    total: int
+    position: int = 0
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class ElementScore:
+    code: str
+    name: str
+    count: int
+    total: int
+    nrr: Fraction
+    weight: Fraction
+    weighted_nrr: Fraction
+    grade: str
+    kinerja: str
+    position: int = 0
+    question: str = ""
+
+
+@dataclass
+class Scores:
+    respondents: int
+    elements: list[ElementScore]
+    ikm_unit: Optional[Fraction]  # 1–4
+    ikm: Optional[Fraction]  # 25–100
+    grade: Optional[str]
+    kinerja: Optional[str]
+    weighted_sum: Optional[Fraction] = None
+
+    @property
+    def has_data(self) -> bool:
+        return self.ikm is not None
+
+
+def element_scores(tallies: Sequence[ElementTally]) -> list[ElementScore]:
+    """NRR, weight 1/n and weighted NRR per element that received at least one rating.
+
+    An element nobody rated has no NRR and does not count in n.
+    """
+    rated = [t for t in tallies if t.count > 0]
+    if not rated:
+        return []
+    weight = Fraction(1, len(rated))
+    scores = []
+    for t in rated:
+        nrr = Fraction(t.total, t.count)
+        grade = grade_for_nrr(nrr)
+        scores.append(
+            ElementScore(
+                code=t.code,
+                name=t.name,
+                count=t.count,
+                total=t.total,
+                nrr=nrr,
+                weight=weight,
+                weighted_nrr=nrr * weight,
+                grade=grade,
+                kinerja=KINERJA[grade],
+                position=t.position,
+                question=t.question,
+            )
+        )
+    return scores
+
+
+def score(tallies: Sequence[ElementTally], respondents: int) -> Scores:
+    """The IKM of a set of responses from its per-element tallies."""
+    elements = element_scores(tallies)
+    if not elements or respondents == 0:
+        return Scores(respondents, [], None, None, None, None)
+    weighted_sum = sum((e.weighted_nrr for e in elements), Fraction(0))
+    ikm = weighted_sum * 25
+    grade = grade_for_ikm(ikm)
+    return Scores(respondents, elements, weighted_sum, ikm, grade, KINERJA[grade], weighted_sum)
+
+
+def tallies_from_ratings(
+    elements: Sequence[tuple[str, str]], rows: Iterable[dict[str, Optional[int]]]
+) -> list[ElementTally]:
+    """Tallies from in-memory rows ({code: rating or None}); used for import previews."""
+    counts = {code: 0 for code, _ in elements}
+    totals = {code: 0 for code, _ in elements}
+    for row in rows:
+        for code, _ in elements:
+            rating = row.get(code)
+            if rating is not None:
+                counts[code] += 1
+                totals[code] += rating
+    return [
+        ElementTally(code, name, counts[code], totals[code], position=i)
+        for i, (code, name) in enumerate(elements)
+    ]
+
+
+def elements_by_kinerja(elements: Sequence[ElementScore]) -> dict[str, list[ElementScore]]:
+    """Elements grouped under each kinerja label, best first, all four keys present."""
+    groups: dict[str, list[ElementScore]] = {KINERJA[g]: [] for g in GRADES}
+    for e in elements:
+        groups[e.kinerja].append(e)
+    return groups
+
+
+def lowest_elements(elements: Sequence[ElementScore], n: int = 3) -> list[ElementScore]:
+    """The n lowest NRR, ties broken by questionnaire order."""
+    return sorted(elements, key=lambda e: (e.nrr, e.position))[:n]
+
+
+@dataclass
+class Breakdown:
+    """Counts and percentages of one profile field."""
+
+    label: str
+    rows: list[tuple[str, int, Fraction]] = field(default_factory=list)  # (category, count, pct)
+    total: int = 0
+
+
+def breakdown(label: str, counts: Sequence[tuple[str, int]]) -> Breakdown:
+    total = sum(c for _, c in counts)
+    rows = [(cat, c, Fraction(100 * c, total) if total else Fraction(0)) for cat, c in counts]
+    return Breakdown(label, rows, total)
+
+
+def age_band_labels(bounds: Sequence[int]) -> list[str]:
+    """[17, 24, 30, 41] -> ["17–23", "24–29", "30–40", "> 40"]."""
+    labels = []
+    for i, lo in enumerate(bounds):
+        if i + 1 < len(bounds):
+            labels.append(f"{lo}–{bounds[i + 1] - 1}")
+        else:
+            labels.append(f"> {lo - 1}")
+    return labels
+
+
+def age_band_index(age: int, bounds: Sequence[int]) -> Optional[int]:
+    """Index of the band an age falls in; None below the first band."""
+    index = None
+    for i, lo in enumerate(bounds):
+        if age >= lo:
+            index = i
+    return index

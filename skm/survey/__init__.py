@@ -1,0 +1,1 @@
+"""Units, questionnaires, profile questions, periods and responses."""
