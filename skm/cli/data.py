@@ -1,4 +1,4 @@
-"""Operator commands: flask --app wsgi skm ..."""
+"""Operator commands for data: import, results, exports and printed reports."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Operator commands: flask --app wsgi skm ..."""
+"""Operator commands that set an installation up: database, units, users, periods, PIN, backup."""
 from __future__ import annotations
 
 import secrets

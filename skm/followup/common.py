@@ -1,5 +1,4 @@
-"""Follow-up plans (RTL): proposing priorities, planning actions, recording their
-realization with photos, and the figures managers read (share done, overdue, effect).
+"""What the follow-up modules share: who may edit, limits, labels, the change log.
 
 Plain functions, no Flask. They flush, never commit; the caller commits once.
 Refusals raise DomainError with a message in Bahasa Indonesia.

@@ -1,5 +1,4 @@
-"""Follow-up plans (RTL): proposing priorities, planning actions, recording their
-realization with photos, and the figures managers read (share done, overdue, effect).
+"""Follow-up plans (RTL): proposing priorities, creating, editing, finalizing and reopening a plan.
 
 Plain functions, no Flask. They flush, never commit; the caller commits once.
 Refusals raise DomainError with a message in Bahasa Indonesia.

@@ -1,9 +1,4 @@
-"""Follow-up plans (RTL): proposing priorities, planning actions, recording their
-realization with photos, and the figures managers read (share done, overdue, effect).
-
-Plain functions, no Flask. They flush, never commit; the caller commits once.
-Refusals raise DomainError with a message in Bahasa Indonesia.
-"""
+"""The figures managers read about follow-up: share done, overdue actions, effect on the NRR."""
 from __future__ import annotations
 
 import datetime as dt

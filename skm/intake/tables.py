@@ -1,4 +1,4 @@
-"""Import per-respondent sheets (CSV or XLSX): validate every row, then store all or nothing."""
+"""Reading import files (CSV or XLSX) into rows of cells, and parsing their cells."""
 from __future__ import annotations
 
 import csv

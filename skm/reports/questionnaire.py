@@ -1,9 +1,4 @@
-"""Data going out to Excel: raw responses, results tables, the data processing sheet with
-live formulas, the import template and the blank questionnaire. No Flask here.
-
-Every function takes a session and returns bytes (or a plain dict for the questionnaire);
-nothing is written to the database.
-"""
+"""The blank paper questionnaire as a plain dict (print page and PDF render the same data)."""
 from __future__ import annotations
 
 from skm.models import Unit

@@ -1,15 +1,5 @@
-"""PDF machinery: xhtml2pdf for the narrative documents, ReportLab directly for the data sheet.
-
-Everything that can reach a file goes through `RestrictedLinks`: it resolves only
-`/static/...` (the app's static folder) and `/uploads/...` (the upload folder) to
-files that really lie inside those folders, and refuses everything else --
-http(s)://, file://, absolute paths, `..` tricks, symlinks out. On top of that the
-render runs under xhtml2pdf's own ResourceAccessPolicy (server preset, no remote
-fetches, local reads confined to the same two folders), so even a rewrite that
-slipped through the callback could not fetch anything. User text never reaches the
-renderer as markup anyway: the templates are autoescaped.
-
-No Flask import here: callers pass the two folders.
+"""ReportLab, drawn directly: the data sheet (one fixed-size table per page), the suggestions
+appendix and page-numbered canvases. xhtml2pdf's table layout grows faster than the rows.
 """
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Data going out to Excel: raw responses, results tables, the data processing sheet with
-live formulas, the import template and the blank questionnaire. No Flask here.
-
-Every function takes a session and returns bytes (or a plain dict for the questionnaire);
-nothing is written to the database.
+"""Results workbooks: hasil.xlsx (number cells) and the data processing sheet with live formulas.
+No Flask here; every function returns bytes and writes nothing to the database.
 """
 from __future__ import annotations
 
