@@ -86,7 +86,7 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
                 KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
         if recent >= max_starts_per_minute:
             raise DomainError("Terlalu banyak survei dimulai dari tablet ini. Tunggu sebentar, lalu sentuh lagi.")
-    unit = session.get(Unit, device.unit_id)
+    unit = session.get_one(Unit, device.unit_id)
     questionnaire = unit.current_questionnaire
     if questionnaire is None or not questionnaire.elements:
         raise DomainError("Kuesioner unit ini belum disiapkan.")
@@ -187,7 +187,7 @@ def _parse_step_value(session: Session, survey: KioskSurvey, step: str, form: di
     raw = form.get("value")
     try:
         if step == "service":
-            return fields.clean_service(session.get(Unit, survey.unit_id), raw, required=True)
+            return fields.clean_service(session.get_one(Unit, survey.unit_id), raw, required=True)
         if step == "gender":
             return fields.clean_gender(raw, required=True)
         if step == "age":
