@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.models import Period, Service, Unit
 from skm.scoring import analytics
@@ -184,12 +185,19 @@ def results_flagged():
         if not ids:
             flash("Pilih paling sedikit satu jawaban.")
         else:
-            count = set_excluded(db.session, ids, exclude)
-            db.session.commit()
-            flash(f"{count} jawaban " + ("dikecualikan dari perhitungan." if exclude else "dihitung kembali."))
+            try:
+                count = set_excluded(db.session, ids, exclude)
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc))
+            else:
+                db.session.commit()
+                flash(f"{count} jawaban " + ("dikecualikan dari perhitungan." if exclude else "dihitung kembali."))
         return redirect(url_for("admin.results_flagged", **sel.args()))
     responses = analytics.flagged_responses(db.session, sel.scope) if sel.ready else []
-    return render_template("admin/results/flagged.html", sel=sel, responses=responses)
+    state = period_unit(db.session, sel.period, sel.unit) if sel.ready else None
+    return render_template("admin/results/flagged.html", sel=sel, responses=responses,
+                           closed=state is not None and state.closed_at is not None)
 
 
 @bp.route("/alerts")

@@ -25,6 +25,7 @@ from skm.extensions import db
 from skm.kiosk import devices as D
 from skm.kiosk import flow as F
 from skm.models import Device, Unit
+from skm.survey.period_admin import PeriodClosed
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 
 from . import bp
@@ -33,6 +34,7 @@ COOKIE = "skm_kiosk"
 COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
 STAFF_MINUTES = 5
 IDLE_COUNTDOWN = 20  # seconds of "Masih di sana?" (the WCAG minimum to extend a limit)
+CLOSED_RECHECK_SECONDS = 300  # the closed screen asks again, as the welcome screen refreshes
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -69,6 +71,8 @@ def _welcome(device: Device, message: str | None = None):
     unit = db.session.get(Unit, device.unit_id)
     if device.paused:
         return _screen("paused", device=device, unit=unit)
+    if F.closed_period_today(db.session, unit) is not None:
+        return _closed(device, F.CLOSED_MESSAGE, CLOSED_RECHECK_SECONDS)
     return _screen("welcome", device=device, unit=unit, message=message, ikm=F.public_ikm(db.session, unit))
 
 
@@ -96,6 +100,15 @@ def _step(device: Device, survey, step: str, message: str | None = None, show_ot
     kind = "element" if step.startswith("el-") else step
     return _screen(kind, device=device, unit=unit, message=message, show_other=show_other,
                    **_step_context(survey, step, unit))
+
+
+def _closed(device: Device, text: str, return_seconds: int, token: str | None = None):
+    """The 'period closed' screen. After a send it carries the survey's token in X-Kiosk-Ack:
+    the tablet has its answer (a refusal) and does not retry."""
+    response = _screen("closed", device=device, closed_text=text, return_seconds=return_seconds)
+    if token:
+        response.headers["X-Kiosk-Ack"] = token
+    return response
 
 
 def _thanks(device: Device, token: str):
@@ -232,6 +245,10 @@ def send(token):
         db.session.rollback()
         if F.acknowledged_response(db.session, device, token) is None:
             raise
+    except PeriodClosed as exc:
+        db.session.commit()  # nothing stored; the survey's answers are discarded
+        unit = db.session.get(Unit, device.unit_id)
+        return _closed(device, str(exc), unit.thanks_seconds, token=token)
     except F.StaleSurvey as exc:
         db.session.rollback()
         return _welcome(device, str(exc))
@@ -265,7 +282,8 @@ def _staff_ok(device: Device) -> bool:
 def _staff_panel(device: Device, message: str | None = None, menu: bool = False, status: int = 200):
     unit = db.session.get(Unit, device.unit_id)
     response = make_response(render_template("kiosk/staff.html", device=device, unit=unit, message=message,
-                                             menu=menu, services=[s for s in unit.services if s.active]), status)
+                                             menu=menu, services=[s for s in unit.services if s.active],
+                                             closed=F.closed_period_today(db.session, unit)), status)
     response.headers["X-Kiosk"] = "staff"
     response.headers["Cache-Control"] = "no-store"
     return response

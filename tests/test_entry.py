@@ -80,7 +80,7 @@ def test_rejects_a_five_and_a_missing_rating_and_stores_nothing(db, client):
     r = _post(client, unit, _form(unit, U4="5"))
     page = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "U4: nilai &#39;5&#39; tidak boleh; hanya 1, 2, 3 atau 4" in page
+    assert "U4: Nilai &#39;5&#39; tidak boleh; hanya 1, 2, 3 atau 4. Ketik 0 bila tidak dijawab." in page
     assert 'value="5"' in page and "aria-invalid" in page
     assert 'id="f-U4" value="5"' in page and "autofocus" in page.split('id="f-U4"')[1].split(">")[0]
     assert _count(db) == 0
@@ -91,7 +91,7 @@ def test_rejects_a_five_and_a_missing_rating_and_stores_nothing(db, client):
     assert 'value="Antrean lama"' not in page and "Antrean lama" in page  # saran kept in the textarea
     assert _count(db) == 0
     page = _post(client, unit, _form(unit, U1="x", U2="")).get_data(as_text=True)
-    assert "U1: nilai &#39;x&#39;" in page and "U2 belum diisi" in page
+    assert "U1: Nilai &#39;x&#39;" in page and "U2 belum diisi" in page
     assert _count(db) == 0
 
 
@@ -101,10 +101,10 @@ def test_other_field_errors_are_clear(db, client):
     cases = {
         "tanggal": ("31-02-2023", "Tanggal:"),
         "jam": ("3", "ketik 1 (08.00–12.00) atau 2"),
-        "jenis_kelamin": ("X", "ketik L atau P"),
-        "usia": ("7", "Usia harus angka 10–120"),
-        "pendidikan": ("SMK3", "Pendidikan: ketik TS"),
-        "layanan": ("99999", "Pilih layanan dari daftar"),
+        "jenis_kelamin": ("X", "Jenis kelamin harus L (Laki-laki) atau P (Perempuan)."),
+        "usia": ("7", "Usia harus angka 15–99 tahun."),
+        "pendidikan": ("SMK3", "Pendidikan harus TS (tidak sekolah), SD, SMP, SMA, DIII, S1, S2 atau S3."),
+        "layanan": ("99999", "Layanan &#39;99999&#39; tidak dikenal di unit ini; pilih dari daftar layanan."),
     }
     for field, (value, message) in cases.items():
         page = _post(client, unit, _form(unit, **{field: value})).get_data(as_text=True)

@@ -78,16 +78,17 @@ def test_xlsx_import_with_real_cell_types(db):
 
 
 @pytest.mark.parametrize("override, column, fragment", [
-    ({"U3": "5"}, "U3", "di luar 1–4"),
-    ({"U1": "0"}, "U1", "di luar 1–4"),
-    ({"U2": "tiga"}, "U2", "bukan angka"),
+    ({"U3": "5"}, "U3", "Nilai '5' tidak boleh; hanya 1, 2, 3 atau 4."),
+    ({"U1": "0"}, "U1", "Nilai '0' tidak boleh"),
+    ({"U2": "tiga"}, "U2", "Nilai 'tiga' tidak boleh"),
     ({"tanggal": "2023/13/45"}, "tanggal", "tidak valid"),
     ({"tanggal": "31/02/2023"}, "tanggal", "tidak valid"),
     ({"jam": "25:00"}, "jam", "jam tidak valid"),
     ({"layanan": "Tidak Ada"}, "layanan", "tidak dikenal"),
-    ({"jenis_kelamin": "X"}, "jenis_kelamin", "bukan L/P"),
-    ({"usia": "200"}, "usia", "bukan usia"),
-    ({"pendidikan": "TK"}, "pendidikan", "tidak dikenal"),
+    ({"jenis_kelamin": "X"}, "jenis_kelamin", "Jenis kelamin harus L (Laki-laki) atau P (Perempuan)."),
+    ({"usia": "200"}, "usia", "Usia harus angka 15–99 tahun."),
+    ({"usia": "12"}, "usia", "Usia harus angka 15–99 tahun."),
+    ({"pendidikan": "TK"}, "pendidikan", "Pendidikan harus TS (tidak sekolah)"),
     ({"U4": "=1+3"}, "U4", "rumus"),
 ])
 def test_one_bad_value_rejects_the_file_naming_row_and_column(db, override, column, fragment):

@@ -107,7 +107,7 @@ def test_one_bad_row_among_many_stores_nothing_and_names_the_row(db, admin_clien
     r = _upload(admin_client, "kertas.csv", _rows(200, bad_row=137).encode())
     page = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "baris 137, kolom U3: nilai 5 di luar 1–4" in page
+    assert "baris 137, kolom U3: Nilai &#39;5&#39; tidak boleh; hanya 1, 2, 3 atau 4." in page
     assert "1 kesalahan" in page
     assert 'name="token"' not in page  # nothing to commit
     assert _count(db) == 0

@@ -184,24 +184,25 @@ def test_server_side_validation_stores_nothing(app, db):
         return dict(survey.answers["values"])
 
     tablet.answer("service", other.services[0].id)
-    assert tablet.kind == "service" and "Pilih salah satu layanan" in tablet.html and values() == {}
+    assert tablet.kind == "service" and "tidak dikenal di unit ini; pilih dari daftar layanan" in tablet.html
+    assert values() == {}
     tablet.answer("service", unit.services[0].id)
     for bad in ("14", "100", "abc", "", "9999999"):
         tablet.answer("age", bad)
-        assert tablet.kind == "age" and "Usia harus antara 15 dan 99 tahun" in tablet.html
+        assert tablet.kind == "age" and "Usia harus angka 15–99 tahun." in tablet.html
     tablet.answer("gender", "X")
-    assert "Pilih Laki-laki atau Perempuan" in tablet.html
+    assert "Jenis kelamin harus L (Laki-laki) atau P (Perempuan)." in tablet.html
     for bad in ("5", "0", "-1", "tiga"):
         tablet.answer("el-U1", bad)
-        assert tablet.kind == "element" and "Pilih salah satu dari empat jawaban" in tablet.html
+        assert tablet.kind == "element" and f"Nilai &#39;{bad}&#39; tidak boleh; hanya 1, 2, 3 atau 4." in tablet.html
     tablet.answer("el-U99", "3")
     assert "tidak ada di kuesioner" in tablet.html
     assert values() == {"service": unit.services[0].id}
     # Sending with required answers missing shows the first missing question.
     tablet.send()
     assert tablet.kind == "gender" and "belum dijawab" in tablet.html
-    tablet.post(f"/kiosk/s/{token}/send", {"value": "x" * 1001})
-    assert "Saran terlalu panjang" in tablet.html
+    tablet.post(f"/kiosk/s/{token}/send", {"value": "x" * 5001})
+    assert "Saran terlalu panjang (maksimal 5.000 karakter)." in tablet.html
     # A stale (unknown) token.
     tablet.post("/kiosk/s/tidak-ada/el-U1", {"value": "3"})
     assert tablet.kind == "welcome" and "tidak dikenal" in tablet.html

@@ -11,7 +11,6 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
@@ -22,10 +21,12 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import TIMEZONES, utcnow
 from skm.core.errors import DomainError
-from skm.intake.importer import closed_period_containing
 from skm.intake.tables import parse_date
 from skm.models import Response, Unit
-from skm.survey.profile import TIME_SLOTS, parse_education, parse_gender, parse_occupation
+from skm.survey import fields
+from skm.survey.fields import FieldError
+from skm.survey.period_admin import closed_period_for, refuse_if_closed
+from skm.survey.profile import TIME_SLOTS
 from skm.survey.responses import ResponseData, record_response
 
 UNDO_MINUTES = 15
@@ -69,7 +70,7 @@ def parse_entry(session: Session, unit: Unit, form: Mapping[str, str], now: Opti
         elif data.survey_date.year < 2000:
             errors["tanggal"] = "Tanggal survei terlalu lama."
         else:
-            closed = closed_period_containing(session, unit.id, data.survey_date)
+            closed = closed_period_for(session, unit.id, data.survey_date)
             if closed is not None:
                 errors["tanggal"] = f"Periode {closed.name} sudah ditutup; formulir tidak dapat ditambahkan."
 
@@ -82,57 +83,35 @@ def parse_entry(session: Session, unit: Unit, form: Mapping[str, str], now: Opti
         else:
             errors["jam"] = "Jam: ketik 1 (08.00–12.00) atau 2 (13.00–17.00), atau kosongkan."
 
-    service_id = (form.get("layanan") or "").strip()
-    if service_id:
-        services = {str(s.id): s for s in unit.services if s.active}
-        if service_id not in services:
-            errors["layanan"] = "Pilih layanan dari daftar."
-        else:
-            data.service_id = services[service_id].id
+    def check(name, validator, *args):
+        try:
+            return validator(*args)
+        except FieldError as exc:
+            errors[name] = exc.message
+            return None
 
-    gender = (form.get("jenis_kelamin") or "").strip()
-    if gender:
-        data.gender = parse_gender(gender)
-        if data.gender is None:
-            errors["jenis_kelamin"] = "Jenis kelamin: ketik L atau P."
-
-    age = (form.get("usia") or "").strip()
-    if age:
-        if not re.fullmatch(r"\d{1,3}", age) or not 10 <= int(age) <= 120:
-            errors["usia"] = "Usia harus angka 10–120."
-        else:
-            data.age = int(age)
-
-    education = (form.get("pendidikan") or "").strip()
-    if education:
-        data.education = parse_education(education)
-        if data.education is None:
-            errors["pendidikan"] = "Pendidikan: ketik TS, SD, SMP, SMA, DIII, S1, S2 atau S3."
-
-    occupation = (form.get("pekerjaan") or "").strip()
-    if occupation:
-        if len(occupation) > 200:
-            errors["pekerjaan"] = "Pekerjaan terlalu panjang."
-        else:
-            data.occupation, data.occupation_other = parse_occupation(occupation)
-
-    suggestion = (form.get("saran") or "").strip()
-    if len(suggestion) > 5000:
-        errors["saran"] = "Saran terlalu panjang (maksimal 5.000 karakter)."
-    data.suggestion = suggestion or None
+    data.service_id = check("layanan", fields.clean_service, unit, form.get("layanan"))
+    data.gender = check("jenis_kelamin", fields.clean_gender, form.get("jenis_kelamin"))
+    data.age = check("usia", fields.clean_age, form.get("usia"))
+    data.education = check("pendidikan", fields.clean_education, form.get("pendidikan"))
+    data.occupation, data.occupation_other = check(
+        "pekerjaan", fields.clean_occupation, form.get("pekerjaan")) or (None, None)
+    data.suggestion = check("saran", fields.clean_suggestion, form.get("saran"))
 
     for e in questionnaire.elements:
-        value = (form.get(e.code) or "").strip()
+        value = fields.clean_line(form.get(e.code))
         if value == "":
             errors[e.code] = f"{e.code} belum diisi (ketik 1–4, atau 0 bila tidak dijawab)."
         elif value == NOT_ANSWERED:
             data.ratings[e.code] = None
-        elif value in ("1", "2", "3", "4"):
-            data.ratings[e.code] = int(value)
         else:
-            errors[e.code] = f"{e.code}: nilai '{value[:5]}' tidak boleh; hanya 1, 2, 3 atau 4 (0 = tidak dijawab)."
-    if not errors and not any(r is not None for r in data.ratings.values()):
-        errors[questionnaire.elements[0].code] = "Paling sedikit satu unsur harus dinilai."
+            try:
+                data.ratings[e.code] = fields.clean_rating(e.code, value)
+            except FieldError as exc:
+                errors[e.code] = f"{e.code}: {exc.message} Ketik 0 bila tidak dijawab."
+    if not errors:
+        check(questionnaire.elements[0].code, fields.clean_ratings, [e.code for e in questionnaire.elements],
+              data.ratings)
     return EntryResult(data if not errors else None, errors)
 
 
@@ -175,8 +154,8 @@ def undo_last_form(session: Session, unit: Unit, user_id: int, response_id: Opti
             f"Tidak ada formulir yang dapat dibatalkan: hanya formulir terakhir Anda, "
             f"paling lama {UNDO_MINUTES} menit setelah disimpan."
         )
-    if closed_period_containing(session, unit.id, response.survey_date) is not None:
-        raise DomainError("Periode formulir ini sudah ditutup; formulir tidak dapat dibatalkan.")
+    refuse_if_closed(session, unit.id, response.survey_date,
+                     "Periode {period} sudah ditutup; formulir tidak dapat dibatalkan.")
     session.delete(response)
     session.flush()
     return response

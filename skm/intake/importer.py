@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -22,16 +21,19 @@ from skm.intake.tables import (
     _is_formula,
     _parse_date,
     _parse_flag,
-    _parse_rating,
     _parse_time,
     _text,
     read_table,
 )
-from skm.models import Answer, ImportBatch, Period, PeriodUnit, Response, Unit
+from skm.models import Answer, ImportBatch, Period, Response, Unit
 from skm.scoring.ikm import Scores, score, tallies_from_ratings
-from skm.survey.profile import parse_education, parse_gender, parse_occupation
+from skm.survey import fields
+from skm.survey.fields import FieldError
+from skm.survey.period_admin import closed_period_for
 from skm.survey.responses import ResponseData, validate_response
 from skm.survey.units import service_by_name
+
+_ATTRIBUTE = {"jenis_kelamin": "gender", "usia": "age", "pendidikan": "education"}
 
 
 @dataclass
@@ -63,19 +65,6 @@ def fingerprint(rows: list[ResponseData], service_names: list[Optional[str]]) ->
         for r, s in zip(rows, service_names)
     ]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def closed_period_containing(session: Session, unit_id: int, day: dt.date) -> Optional[Period]:
-    return session.scalar(
-        select(Period)
-        .join(PeriodUnit, PeriodUnit.period_id == Period.id)
-        .where(
-            PeriodUnit.unit_id == unit_id,
-            PeriodUnit.closed_at.is_not(None),
-            Period.start_date <= day,
-            Period.end_date >= day,
-        )
-    )
 
 
 def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
@@ -138,48 +127,39 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
                 fail("tanggal", "tanggal terlalu lama")
             else:
                 if data.survey_date not in closed_seen:
-                    closed_seen[data.survey_date] = closed_period_containing(session, unit.id, data.survey_date)
+                    closed_seen[data.survey_date] = closed_period_for(session, unit.id, data.survey_date)
                 closed = closed_seen[data.survey_date]
                 if closed is not None:
-                    fail("tanggal", f"periode {closed.name} sudah ditutup")
+                    fail("tanggal", f"periode {closed.name} sudah ditutup untuk unit ini; data tidak dapat ditambahkan")
         except ValueError as exc:
             fail("tanggal", str(exc))
         try:
             data.survey_time, data.time_slot = _parse_time(cell("jam"))
         except ValueError as exc:
             fail("jam", str(exc))
-        service_name = _text(cell("layanan")) or None
-        if service_name:
-            service = service_by_name(session, unit, service_name)
-            if service is None:
-                if create_services:
-                    if service_name.lower() not in {s.lower() for s in new_services}:
-                        new_services.append(" ".join(service_name.split()))
-                else:
-                    fail("layanan", f"layanan '{service_name[:60]}' tidak dikenal di unit ini")
-            else:
-                data.service_id = service.id
-        gender = _text(cell("jenis_kelamin"))
-        if gender:
-            data.gender = parse_gender(gender)
-            if data.gender is None:
-                fail("jenis_kelamin", f"'{gender[:20]}' bukan L/P")
-        age = _text(cell("usia"))
-        if age:
-            if not re.fullmatch(r"\d{1,3}", age) or not 10 <= int(age) <= 120:
-                fail("usia", f"'{age[:20]}' bukan usia 10–120 tahun")
-            else:
-                data.age = int(age)
-        education = _text(cell("pendidikan"))
-        if education:
-            data.education = parse_education(education)
-            if data.education is None:
-                fail("pendidikan", f"'{education[:30]}' tidak dikenal (SD, SMP, SMA, DIII, S1, S2, S3, Tidak sekolah)")
-        occupation = _text(cell("pekerjaan"))
-        if occupation:
-            data.occupation, data.occupation_other = parse_occupation(occupation)
-        saran = _text(cell("saran"))
-        data.suggestion = saran or None
+        raw_service = _text(cell("layanan")) or None
+        service_name = fields.clean_line(raw_service) or None
+        try:
+            data.service_id = fields.clean_service(unit, service_name, active_only=False)
+        except FieldError as exc:
+            if not create_services:
+                fail("layanan", exc.message)
+            elif service_name and service_name.lower() not in {s.lower() for s in new_services}:
+                new_services.append(service_name)
+        for column, validator in (("jenis_kelamin", fields.clean_gender), ("usia", fields.clean_age),
+                                  ("pendidikan", fields.clean_education)):
+            try:
+                setattr(data, _ATTRIBUTE[column], validator(cell(column)))
+            except FieldError as exc:
+                fail(column, exc.message)
+        try:
+            data.occupation, data.occupation_other = fields.clean_occupation(_text(cell("pekerjaan")))
+        except FieldError as exc:
+            fail("pekerjaan", exc.message)
+        try:
+            data.suggestion = fields.clean_suggestion(_text(cell("saran")))
+        except FieldError as exc:
+            fail("saran", exc.message)
         for column, key in (("dikecualikan", "excluded"), ("ditandai", "flagged")):
             if column in index:
                 try:
@@ -187,7 +167,7 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
                         data.extra[key] = True
                 except ValueError as exc:
                     fail(column, str(exc))
-        reason = _text(cell("alasan_tanda"))
+        reason = fields.clean_line(_text(cell("alasan_tanda")))
         if reason:
             if len(reason) > 200:
                 fail("alasan_tanda", "alasan terlalu panjang (maksimal 200 karakter)")
@@ -195,15 +175,15 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
                 data.extra["flag_reason"] = reason
         for code in codes:
             try:
-                data.ratings[code] = _parse_rating(cell(code))
-            except ValueError as exc:
-                fail(code, str(exc))
+                data.ratings[code] = fields.clean_rating(code, cell(code))
+            except FieldError as exc:
+                fail(code, exc.message)
         if not row_errors:
             for column, message in validate_response(unit, questionnaire, data):
                 fail(column, message)
         errors.extend(row_errors)
         rows.append(data)
-        service_names.append(service_name.lower() if service_name else None)
+        service_names.append(raw_service.lower() if raw_service else None)  # as fingerprinted before
         raw_service_names.append(service_name)
 
     preview = ImportPreview(
@@ -243,7 +223,7 @@ def _insert_rows(session: Session, unit: Unit, questionnaire, rows: list[Respons
                 "survey_time": d.survey_time, "time_slot": d.time_slot, "gender": d.gender, "age": d.age,
                 "education": d.education, "occupation": d.occupation,
                 "occupation_other": (d.occupation_other or None) if d.occupation == "LAINNYA" else None,
-                "suggestion": (d.suggestion or "").strip() or None,
+                "suggestion": d.suggestion,
                 "import_batch_id": batch_id, "created_by_id": user_id,
                 "excluded": bool(d.extra.get("excluded")), "flagged": bool(d.extra.get("flagged")),
                 "flag_reason": d.extra.get("flag_reason") or None,

@@ -63,7 +63,9 @@ def _read_csv(content: bytes) -> list[list]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1252", errors="strict")
-    if "\x00" in text:
+    # Many NULs: a binary or UTF-16 file. A stray one in a cell is text; the field validators
+    # (skm.survey.fields) remove control characters from every respondent text.
+    if text.count("\x00") * 100 > len(text):
         raise ImportRejected(["Berkas bukan CSV teks."])
     # The header line decides the separator (saran text full of commas or semicolons
     # can fool csv.Sniffer); the sniffer is only the fallback for a header without one.
@@ -205,27 +207,6 @@ def _parse_time(value) -> tuple[Optional[dt.time], Optional[str]]:
     if hour > 23 or minute > 59:
         raise ValueError("jam tidak valid")
     return dt.time(hour, minute), time_slot_for(hour)
-
-
-def _parse_rating(value) -> Optional[int]:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("nilai harus 1, 2, 3 atau 4")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("nilai harus bilangan bulat 1–4")
-        value = int(value)
-    if isinstance(value, int):
-        number = value
-    else:
-        text = _text(value)
-        if not re.fullmatch(r"\d+", text):
-            raise ValueError(f"nilai '{text[:20]}' bukan angka 1–4")
-        number = int(text)
-    if not 1 <= number <= 4:
-        raise ValueError(f"nilai {number} di luar 1–4")
-    return number
 
 
 def _is_formula(value, column: str = "") -> bool:

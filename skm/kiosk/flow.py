@@ -16,18 +16,28 @@ from sqlalchemy.orm import Session
 from skm.core.clock import unit_now, utcnow
 from skm.core.errors import DomainError
 from skm.models import Device, KioskSurvey, Period, Questionnaire, Response, Service, Unit
-from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION, time_slot_for
+from skm.survey import fields
+from skm.survey.fields import FieldError
+from skm.survey.period_admin import PeriodClosed, closed_period_for
+from skm.survey.profile import time_slot_for
 from skm.survey.responses import ResponseData, record_response
 
-MIN_AGE, MAX_AGE = 15, 99
-MAX_SUGGESTION = 1000
-MAX_OTHER = 100
 PROFILE_STEPS = ("gender", "age", "education", "occupation")
 # Many surveys from one tablet in a short time are stored but flagged (per device, never per IP).
 DEVICE_MAX_PER_WINDOW = 6
 DEVICE_WINDOW_SECONDS = 180
 # A visitor needs well over 8 s for a survey: more starts than this a minute is a finger on the button.
 DEVICE_STARTS_PER_MINUTE = 12
+
+
+CLOSED_MESSAGE = "Survei untuk periode ini sudah ditutup. Terima kasih."
+CLOSED_AT_SEND = "Survei untuk periode ini sudah ditutup; jawaban Anda tidak disimpan. Terima kasih."
+
+
+def closed_period_today(session: Session, unit: Unit, now: Optional[dt.datetime] = None) -> Optional[Period]:
+    """The period closed for the unit that holds today (in the unit's time zone): the kiosk
+    starts no survey then."""
+    return closed_period_for(session, unit.id, unit_now(unit, now or utcnow()).date())
 
 
 class StaleSurvey(DomainError):
@@ -76,10 +86,13 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
                 KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
         if recent >= max_starts_per_minute:
             raise DomainError("Terlalu banyak survei dimulai dari tablet ini. Tunggu sebentar, lalu sentuh lagi.")
-    unit = session.get(Unit, device.unit_id)
+    unit = session.get_one(Unit, device.unit_id)
     questionnaire = unit.current_questionnaire
     if questionnaire is None or not questionnaire.elements:
         raise DomainError("Kuesioner unit ini belum disiapkan.")
+    closed = closed_period_today(session, unit, now)
+    if closed is not None:
+        raise PeriodClosed(closed, CLOSED_MESSAGE)
     abandon_open_surveys(session, device, now)
     service_id = device.service_id
     if service_id is not None and not session.get(Service, service_id).active:
@@ -169,41 +182,27 @@ def next_step(survey: KioskSurvey, step: str) -> Optional[str]:
 
 
 def _parse_step_value(session: Session, survey: KioskSurvey, step: str, form: dict):
-    """The stored value for one step's form, or StepError with a message for the visitor."""
-    raw = str(form.get("value") or "").strip()
-    if step == "service":
-        service = session.get(Service, int(raw)) if raw.isdigit() and len(raw) < 10 else None
-        if service is None or service.unit_id != survey.unit_id or not service.active:
-            raise StepError(step, "Pilih salah satu layanan yang tersedia.")
-        return service.id
-    if step == "gender":
-        if raw not in GENDERS:
-            raise StepError(step, "Pilih Laki-laki atau Perempuan.")
-        return raw
-    if step == "age":
-        if not raw.isdigit() or len(raw) > 3 or not MIN_AGE <= int(raw) <= MAX_AGE:
-            raise StepError(step, f"Usia harus antara {MIN_AGE} dan {MAX_AGE} tahun.")
-        return int(raw)
-    if step == "education":
-        if raw not in EDUCATION:
-            raise StepError(step, "Pilih salah satu tingkat pendidikan.")
-        return raw
-    if step == "occupation":
-        if raw not in OCCUPATION:
-            raise StepError(step, "Pilih salah satu pekerjaan.")
-        other = " ".join(str(form.get("other") or "").split())
-        if len(other) > MAX_OTHER:
-            raise StepError(step, f"Keterangan pekerjaan terlalu panjang (maksimal {MAX_OTHER} karakter).")
-        return [raw, other if raw == "LAINNYA" else ""]
-    if step == "saran":
-        text = "" if form.get("skip") else str(form.get("value") or "").strip()
-        if len(text) > MAX_SUGGESTION:
-            raise StepError(step, f"Saran terlalu panjang (maksimal {MAX_SUGGESTION} karakter).")
-        return text
-    # an element
-    if not raw.isdigit() or not 1 <= int(raw) <= 4:
-        raise StepError(step, "Pilih salah satu dari empat jawaban.")
-    return int(raw)
+    """The stored value for one step's form, or StepError with the field validator's message
+    (skm.survey.fields, shared with paper entry and the import)."""
+    raw = form.get("value")
+    try:
+        if step == "service":
+            return fields.clean_service(session.get_one(Unit, survey.unit_id), raw, required=True)
+        if step == "gender":
+            return fields.clean_gender(raw, required=True)
+        if step == "age":
+            return fields.clean_age(raw, required=True)
+        if step == "education":
+            return fields.clean_education(raw, required=True)
+        if step == "occupation":
+            code, other = fields.clean_occupation(raw, form.get("other") or "", required=True)
+            return [code, other or ""]
+        if step == "saran":
+            return fields.clean_suggestion(None if form.get("skip") else raw) or ""
+        code = step[3:]  # an element
+        return fields.clean_rating(code, raw, required=True)
+    except FieldError as exc:
+        raise StepError(step, exc.message) from None
 
 
 def answer_step(session: Session, survey: KioskSurvey, step: str, form: dict,
@@ -251,13 +250,21 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
 
     A repeated submit of a finished survey returns the response already stored. Two
     submits racing each other: the unique Response.token makes the second flush fail
-    (IntegrityError); the caller rolls back and calls acknowledged_response()."""
+    (IntegrityError); the caller rolls back and calls acknowledged_response().
+
+    A survey whose date fell into a period closed meanwhile is not stored: its answers are
+    discarded (the survey is abandoned) and PeriodClosed is raised; the caller commits that
+    and shows the refusal, and a repeated submit gets the same refusal."""
     now = now or utcnow()
     survey = find_survey(session, device, token)
     if survey.status == "finished":
         existing = acknowledged_response(session, device, token)
         if existing is not None:
             return existing
+    closed = closed_period_for(session, survey.unit_id, survey.survey_date)
+    if closed is not None and survey.status in ("open", "abandoned"):
+        abandon_survey(session, survey, now)
+        raise PeriodClosed(closed, CLOSED_AT_SEND)
     if survey.status != "open":
         raise StaleSurvey("Survei ini sudah berakhir. Silakan mulai lagi.")
     if form is not None:

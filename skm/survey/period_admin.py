@@ -1,7 +1,9 @@
 """Creating periods, per-unit population, closing and reopening (with an audit trail).
 
-Plain functions; they flush, never commit. Paper entry and imports call
-`closed_period_for(session, unit_id, day)` to refuse responses dated in a closed period.
+Plain functions; they flush, never commit. A closed period is frozen for its unit in every
+channel: `closed_period_for(session, unit_id, day)` is the one test, and `refuse_if_closed`
+raises PeriodClosed; record_response (kiosk, paper), the import, exclude/include and undo
+call them, and the kiosk does not start a survey dated in a closed period.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
-from skm.models import Period, PeriodUnit, PeriodUnitLog, Unit, User
+from skm.models import Period, PeriodUnit, PeriodUnitLog, Response, Unit, User
 from skm.survey.periods import PeriodSpan, custom, full_year, quarter, semester
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -109,6 +111,15 @@ def reopen_period(session: Session, period: Period, unit: Unit, user: User, note
     session.flush()
 
 
+class PeriodClosed(DomainError):
+    """The day falls in a period closed for the unit: responses in it do not change."""
+
+    def __init__(self, period: Period, message: str = ""):
+        self.period = period
+        super().__init__(message or f"Periode {period.name} sudah ditutup untuk unit ini; data di dalamnya "
+                                    "tidak dapat diubah.")
+
+
 def closed_period_for(session: Session, unit_id: int, day: dt.date) -> Optional[Period]:
     """A closed period of this unit that contains the day, if any (refuse entries then)."""
     return session.scalar(
@@ -116,6 +127,29 @@ def closed_period_for(session: Session, unit_id: int, day: dt.date) -> Optional[
         .join(PeriodUnit, PeriodUnit.period_id == Period.id)
         .where(PeriodUnit.unit_id == unit_id, PeriodUnit.closed_at.is_not(None),
                Period.start_date <= day, Period.end_date >= day)
+        .order_by(Period.start_date, Period.id)
+        .limit(1)
+    )
+
+
+def refuse_if_closed(session: Session, unit_id: int, day: dt.date, message: str = "") -> None:
+    """PeriodClosed when the day falls in a period closed for the unit."""
+    period = closed_period_for(session, unit_id, day)
+    if period is not None:
+        raise PeriodClosed(period, message.format(period=period.name) if message else "")
+
+
+def closed_period_of_responses(session: Session, response_ids: list[int]) -> Optional[Period]:
+    """A closed period that holds any of these responses (for its own unit), if any."""
+    if not response_ids:
+        return None
+    return session.scalar(
+        select(Period)
+        .join(PeriodUnit, PeriodUnit.period_id == Period.id)
+        .join(Response, Response.unit_id == PeriodUnit.unit_id)
+        .where(Response.id.in_(response_ids), PeriodUnit.closed_at.is_not(None),
+               Period.start_date <= Response.survey_date, Period.end_date >= Response.survey_date)
+        .order_by(Period.start_date, Period.id)
         .limit(1)
     )
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from sqlalchemy import select, update
@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.models import Answer, Questionnaire, Response, Unit
-from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION, TIME_SLOTS
+from skm.survey import fields
+from skm.survey.fields import FieldError
+from skm.survey.period_admin import PeriodClosed, closed_period_of_responses, refuse_if_closed
+from skm.survey.profile import TIME_SLOTS
 
 
 @dataclass
@@ -32,49 +35,51 @@ class ResponseData:
     extra: dict = field(default_factory=dict)  # token, device_id, duration_seconds, flags
 
 
+def clean_response(unit: Unit, questionnaire: Questionnaire, data: ResponseData,
+                   require_all: bool = False) -> tuple[ResponseData, list[tuple[str, str]]]:
+    """The data with every respondent field through its validator (skm.survey.fields), and
+    the problems as (field, message in Bahasa Indonesia); no problems means valid."""
+    errors: list[tuple[str, str]] = []
+    clean = replace(data, ratings=dict(data.ratings))
+
+    def check(fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except FieldError as exc:
+            errors.append((exc.field, exc.message))
+            return None
+
+    clean.ratings = check(fields.clean_ratings, [e.code for e in questionnaire.elements], data.ratings,
+                          require_all=require_all) or dict(data.ratings)
+    clean.service_id = check(fields.clean_service, unit, data.service_id, active_only=False)
+    clean.gender = check(fields.clean_gender, data.gender)
+    clean.age = check(fields.clean_age, data.age)
+    clean.education = check(fields.clean_education, data.education)
+    clean.occupation, clean.occupation_other = check(
+        fields.clean_occupation, data.occupation, data.occupation_other or "") or (None, None)
+    clean.suggestion = check(fields.clean_suggestion, data.suggestion)
+    if data.time_slot is not None and data.time_slot not in TIME_SLOTS:
+        errors.append(("jam", "Jam layanan harus 08.00-12.00 atau 13.00-17.00."))
+    return clean, errors
+
+
 def validate_response(unit: Unit, questionnaire: Questionnaire, data: ResponseData,
                       require_all: bool = False) -> list[tuple[str, str]]:
     """Problems as (field, message in Bahasa Indonesia); empty when the data is valid."""
-    errors: list[tuple[str, str]] = []
-    codes = {e.code for e in questionnaire.elements}
-    for code, rating in data.ratings.items():
-        if code not in codes:
-            errors.append((code, f"unsur {code} tidak ada di kuesioner"))
-        elif rating is not None and (not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 4):
-            errors.append((code, "nilai harus 1, 2, 3 atau 4"))
-    if require_all:
-        for e in questionnaire.elements:
-            if data.ratings.get(e.code) is None:
-                errors.append((e.code, f"unsur {e.code} belum dijawab"))
-    if not any(r is not None for r in data.ratings.values()):
-        errors.append(("jawaban", "paling sedikit satu unsur harus dinilai"))
-    if data.service_id is not None and data.service_id not in {s.id for s in unit.services}:
-        errors.append(("layanan", "layanan bukan milik unit ini"))
-    if data.gender is not None and data.gender not in GENDERS:
-        errors.append(("jenis_kelamin", "isi L atau P"))
-    if data.age is not None and not 10 <= data.age <= 120:
-        errors.append(("usia", "usia harus antara 10 dan 120 tahun"))
-    if data.education is not None and data.education not in EDUCATION:
-        errors.append(("pendidikan", "pendidikan tidak dikenal"))
-    if data.occupation is not None and data.occupation not in OCCUPATION:
-        errors.append(("pekerjaan", "pekerjaan tidak dikenal"))
-    if data.time_slot is not None and data.time_slot not in TIME_SLOTS:
-        errors.append(("jam", "jam layanan tidak dikenal"))
-    if data.suggestion is not None and len(data.suggestion) > 5000:
-        errors.append(("saran", "saran terlalu panjang (maksimal 5.000 karakter)"))
-    if data.occupation_other is not None and len(data.occupation_other) > 200:
-        errors.append(("pekerjaan", "keterangan pekerjaan terlalu panjang"))
-    return errors
+    return clean_response(unit, questionnaire, data, require_all)[1]
 
 
 def record_response(session: Session, unit: Unit, data: ResponseData, channel: str,
                     questionnaire: Optional[Questionnaire] = None, require_all: bool = False,
                     **columns) -> Response:
-    """Validate and store one response with all its answers (flush only)."""
+    """Validate and store one response with all its answers (flush only). Refused
+    (DomainError, nothing stored) when a field is invalid or the survey date falls in a
+    period closed for the unit (PeriodClosed)."""
     questionnaire = questionnaire or unit.current_questionnaire
-    errors = validate_response(unit, questionnaire, data, require_all=require_all)
+    data, errors = clean_response(unit, questionnaire, data, require_all=require_all)
     if errors:
         raise DomainError("; ".join(f"{f}: {m}" for f, m in errors))
+    refuse_if_closed(session, unit.id, data.survey_date)
     response = Response(
         unit_id=unit.id,
         service_id=data.service_id,
@@ -89,7 +94,7 @@ def record_response(session: Session, unit: Unit, data: ResponseData, channel: s
         education=data.education,
         occupation=data.occupation,
         occupation_other=(data.occupation_other or None) if data.occupation == "LAINNYA" else None,
-        suggestion=(data.suggestion or "").strip() or None,
+        suggestion=data.suggestion,
         **columns,
     )
     by_code = {e.code: e for e in questionnaire.elements}
@@ -111,10 +116,21 @@ def record_response(session: Session, unit: Unit, data: ResponseData, channel: s
     return response
 
 
+def refuse_closed_responses(session: Session, response_ids: list[int], message: str = "") -> None:
+    """PeriodClosed when any of these responses lies in a period closed for its unit."""
+    period = closed_period_of_responses(session, response_ids)
+    if period is not None:
+        raise PeriodClosed(period, message.format(period=period.name) if message else "")
+
+
 def set_excluded(session: Session, response_ids: list[int], excluded: bool) -> int:
-    """Exclude (or include again) responses from scores, keeping the data."""
+    """Exclude (or include again) responses from scores, keeping the data. Refused, with
+    nothing changed, when any of them lies in a closed period."""
     if not response_ids:
         return 0
+    refuse_closed_responses(
+        session, response_ids,
+        "Periode {period} sudah ditutup; jawaban di dalamnya tidak dapat dikecualikan atau dihitung kembali.")
     session.execute(update(Response).where(Response.id.in_(response_ids)).values(excluded=excluded))
     session.execute(update(Answer).where(Answer.response_id.in_(response_ids)).values(excluded=excluded))
     session.flush()
@@ -122,6 +138,8 @@ def set_excluded(session: Session, response_ids: list[int], excluded: bool) -> i
 
 
 def delete_response(session: Session, response: Response) -> None:
+    refuse_closed_responses(session, [response.id],
+                            "Periode {period} sudah ditutup; jawaban di dalamnya tidak dapat dihapus.")
     session.delete(response)
     session.flush()
 
