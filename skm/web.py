@@ -39,6 +39,7 @@ def register_web(app: Flask) -> None:
         pct=formatting.percent_id,
         date_id=formatting.date_id,
         datetime_id=formatting.datetime_id,
+        ranked=formatting.ranked_text,
     )
     app.jinja_env.globals.update(unit_datetime=clock.unit_datetime)
 

@@ -183,9 +183,68 @@ def elements_by_kinerja(elements: Sequence[ElementScore]) -> dict[str, list[Elem
     return groups
 
 
-def lowest_elements(elements: Sequence[ElementScore], n: int = 3) -> list[ElementScore]:
-    """The n lowest NRR, ties broken by questionnaire order."""
-    return sorted(elements, key=lambda e: (e.nrr, e.position))[:n]
+@dataclass(frozen=True)
+class RankedElements:
+    """The n lowest (or highest) elements by NRR. Ties are never hidden: every element
+    whose NRR equals the one at the cut-off is included, so `elements` may hold more
+    than n; `tied` names those when they do not all fit in n. `places` is the number of
+    decimals at which the listed NRRs show equal values as equal and different ones as
+    different (also from the first element left out)."""
+
+    n: int
+    lowest: bool
+    elements: tuple[ElementScore, ...]
+    tied: tuple[ElementScore, ...]
+    places: int
+
+    def __iter__(self):
+        return iter(self.elements)
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.code for e in self.elements]
+
+
+DEFAULT_NRR_PLACES = 2
+TIE_NRR_PLACES = 3  # a tie is shown with one decimal more than the default display
+
+
+def distinguishing_places(values: Iterable, start: int = DEFAULT_NRR_PLACES) -> int:
+    """Fewest decimals (at least `start`) at which different values never display alike."""
+    distinct = sorted({to_fraction(v) for v in values})
+    places = start
+    while places < 20 and any(
+        round_half_up(a, places) == round_half_up(b, places) for a, b in zip(distinct, distinct[1:])
+    ):
+        places += 1
+    return places
+
+
+def _ranked(elements: Sequence[ElementScore], n: int, lowest: bool) -> RankedElements:
+    n = max(0, int(n))
+    ranked = sorted(elements, key=lambda e: ((e.nrr if lowest else -e.nrr), e.position, e.code))
+    if not n or not ranked:
+        return RankedElements(n, lowest, (), (), DEFAULT_NRR_PLACES)
+    cut = ranked[min(n, len(ranked)) - 1].nrr
+    chosen = tuple(e for e in ranked if (e.nrr <= cut if lowest else e.nrr >= cut))
+    tied = tuple(e for e in chosen if e.nrr == cut) if len(chosen) > n else ()
+    shown = [e.nrr for e in chosen] + [e.nrr for e in ranked[len(chosen):len(chosen) + 1]]
+    places = distinguishing_places(shown, TIE_NRR_PLACES if tied else DEFAULT_NRR_PLACES)
+    return RankedElements(n, lowest, chosen, tied, places)
+
+
+def lowest_elements(elements: Sequence[ElementScore], n: int = 3) -> RankedElements:
+    """The n lowest NRR, lowest first (equal NRR in questionnaire order), plus every
+    element tied with the n-th: the one rule for "the lowest N" everywhere."""
+    return _ranked(elements, n, lowest=True)
+
+
+def highest_elements(elements: Sequence[ElementScore], n: int = 1) -> RankedElements:
+    """The n highest NRR, highest first, plus every element tied with the n-th."""
+    return _ranked(elements, n, lowest=False)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from skm.scoring.ikm import (
     age_band_labels,
     breakdown,
     elements_by_kinerja,
+    highest_elements,
     lowest_elements,
     score,
 )
@@ -58,7 +59,11 @@ class Results:
         return elements_by_kinerja(self.scores.elements)
 
     def lowest(self, n: int = 3):
+        """The n lowest elements, every element tied at the cut-off included."""
         return lowest_elements(self.scores.elements, n)
+
+    def highest(self, n: int = 1):
+        return highest_elements(self.scores.elements, n)
 
 
 def _response_filter(scope: Scope, excluded_too: bool | None = None):
