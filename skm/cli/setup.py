@@ -155,13 +155,15 @@ def set_kiosk_pin_command(code, pin_stdin):
     """Set the front-desk PIN (4–8 digits) that opens the staff menu on the unit's tablets."""
     from skm.kiosk.devices import set_kiosk_pin
 
+    confirm = None
     if pin_stdin:
         pin = sys.stdin.readline().strip()
     else:
-        pin = click.prompt("PIN kiosk (4–8 angka)", hide_input=True, confirmation_prompt=True)
+        pin = click.prompt("PIN kiosk (4–8 angka)", hide_input=True)
+        confirm = click.prompt("Ulangi PIN", hide_input=True)
     try:
         unit = unit_by_code(db.session, code)
-        set_kiosk_pin(db.session, unit, pin)
+        set_kiosk_pin(db.session, unit, pin, confirm)
     except DomainError as exc:
         fail(str(exc))
     db.session.commit()
