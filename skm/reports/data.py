@@ -18,7 +18,7 @@ from skm.core.errors import DomainError
 from skm.core.formatting import date_id, date_range_id, integer_id, join_id, number_id, percent_id, ranked_text
 from skm.followup.report_data import plan_rows
 from skm.models import Period, Response, Service, Unit
-from skm.scoring.ikm import GRADE_TABLE, KINERJA
+from skm.scoring.ikm import KINERJA
 from skm.scoring.results import Results, Scope, data_sheet_rows, period_results
 
 KINDS = {
@@ -234,7 +234,6 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
         "elements": element_rows(results),
         # The dashboard's chart macro (templates/macros/charts.html) takes the scores themselves.
         "raw_elements": list(s.elements),
-        "grade_table": [dict(zip(("persepsi", "ni", "nik", "mutu", "kinerja"), row)) for row in GRADE_TABLE],
         "sample": sample_row(results),
         "km_rows": krejcie_morgan_rows(),
         "profile": profile_tables(results),

@@ -11,20 +11,57 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Optional
 
-GRADES = ("A", "B", "C", "D")
-KINERJA = {"A": "Sangat Baik", "B": "Baik", "C": "Kurang Baik", "D": "Tidak Baik"}
 
-# Lower bounds, checked on the value rounded to the table's own precision.
-IKM_LOWER_BOUNDS = ((Decimal("88.31"), "A"), (Decimal("76.61"), "B"), (Decimal("65.00"), "C"))
-NRR_LOWER_BOUNDS = ((Decimal("3.5324"), "A"), (Decimal("3.0644"), "B"), (Decimal("2.60"), "C"))
+@dataclass(frozen=True)
+class GradeBand:
+    """One row of the regulation's grade table: the one definition of the bands, their
+    bounds, labels and colour. Screens, charts, PDFs and workbooks all read GRADE_BANDS
+    (templates as the Jinja global `grade_bands`)."""
+
+    persepsi: int
+    grade: str
+    kinerja: str
+    nrr_low: Decimal  # lower bound of NI (1–4), judged at 4 decimals
+    nrr_high: Decimal  # the next band's lower bound (4 for A): where the band ends on a chart
+    ikm_low: Decimal  # lower bound of NIK (25–100), judged at 2 decimals
+    ikm_high: Decimal
+    ni_printed: str  # the ranges as the regulation prints them (with its gaps)
+    nik_printed: str
+    color: str  # one palette for screen, charts and print; readable as text on white and under white text
+
+    @property
+    def rgb(self) -> str:
+        """The colour as "r,g,b" for CSS rgba()."""
+        return ",".join(str(int(self.color[i:i + 2], 16)) for i in (1, 3, 5))
+
+
+# Lowest first, as the regulation prints the table.
+GRADE_BANDS = (
+    GradeBand(1, "D", "Tidak Baik", Decimal("1.00"), Decimal("2.60"), Decimal("25.00"), Decimal("65.00"),
+              "1,00 – 2,5996", "25,00 – 64,99", "#b42318"),
+    GradeBand(2, "C", "Kurang Baik", Decimal("2.60"), Decimal("3.0644"), Decimal("65.00"), Decimal("76.61"),
+              "2,60 – 3,064", "65,00 – 76,60", "#b35900"),
+    GradeBand(3, "B", "Baik", Decimal("3.0644"), Decimal("3.5324"), Decimal("76.61"), Decimal("88.31"),
+              "3,0644 – 3,532", "76,61 – 88,30", "#0b5cad"),
+    GradeBand(4, "A", "Sangat Baik", Decimal("3.5324"), Decimal("4.00"), Decimal("88.31"), Decimal("100.00"),
+              "3,5324 – 4,00", "88,31 – 100,00", "#1a7f37"),
+)
+BAND = {b.grade: b for b in GRADE_BANDS}
+GRADES = tuple(b.grade for b in reversed(GRADE_BANDS))  # best first: A, B, C, D
+KINERJA = {b.grade: b.kinerja for b in reversed(GRADE_BANDS)}
+GRADE_COLORS = {b.grade: b.color for b in GRADE_BANDS}
+NO_GRADE_COLOR = "#57606a"
+
+
+def grade_color(grade: Optional[str]) -> str:
+    return GRADE_COLORS.get(grade or "", NO_GRADE_COLOR)
+
+# Lower bounds, best first, checked on the value rounded to the table's own precision.
+IKM_LOWER_BOUNDS = tuple((b.ikm_low, b.grade) for b in reversed(GRADE_BANDS[1:]))
+NRR_LOWER_BOUNDS = tuple((b.nrr_low, b.grade) for b in reversed(GRADE_BANDS[1:]))
 
 # The regulation's grade table, as reports print it.
-GRADE_TABLE = (
-    (1, "1,00 – 2,5996", "25,00 – 64,99", "D", "Tidak Baik"),
-    (2, "2,60 – 3,064", "65,00 – 76,60", "C", "Kurang Baik"),
-    (3, "3,0644 – 3,532", "76,61 – 88,30", "B", "Baik"),
-    (4, "3,5324 – 4,00", "88,31 – 100,00", "A", "Sangat Baik"),
-)
+GRADE_TABLE = tuple((b.persepsi, b.ni_printed, b.nik_printed, b.grade, b.kinerja) for b in GRADE_BANDS)
 
 
 def to_fraction(value) -> Fraction:
