@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from skm.core.errors import DomainError
+from skm.intake.importer import closed_period_containing
 from skm.models import Period, PeriodUnit, PeriodUnitLog
 from skm.scoring.results import period_population
-from skm.survey.period_admin import closed_period_for, spans_for_year
+from skm.survey.period_admin import spans_for_year
 from tests.factories import login, make_period, make_unit, make_user
 
 D = dt.date
@@ -96,19 +97,19 @@ def test_closing_and_reopening_are_recorded(db, client, no_csrf):
     admin = make_user(db.session)
     db.session.commit()
     login(client, "manajer")
-    assert closed_period_for(db.session, unit.id, D(2023, 8, 1)) is None
+    assert closed_period_containing(db.session, unit.id, D(2023, 8, 1)) is None
     assert client.post(f"/admin/periods/{period.id}/units/{unit.id}/close", data={}).status_code == 302
     row = db.session.scalar(select(PeriodUnit).where(PeriodUnit.unit_id == unit.id))
     assert row.closed_at is not None and row.closed_by_id == manager.id
-    assert closed_period_for(db.session, unit.id, D(2023, 9, 30)).id == period.id
-    assert closed_period_for(db.session, unit.id, D(2023, 10, 1)) is None
+    assert closed_period_containing(db.session, unit.id, D(2023, 9, 30)).id == period.id
+    assert closed_period_containing(db.session, unit.id, D(2023, 10, 1)) is None
     # only an admin reopens
     assert client.post(f"/admin/periods/{period.id}/units/{unit.id}/reopen", data={}).status_code == 403
     client.post("/admin/logout")
     login(client, "admin")
     assert client.post(f"/admin/periods/{period.id}/units/{unit.id}/reopen", data={"note": "koreksi data"}).status_code == 302
     db.session.expire_all()
-    assert closed_period_for(db.session, unit.id, D(2023, 8, 1)) is None
+    assert closed_period_containing(db.session, unit.id, D(2023, 8, 1)) is None
     log = db.session.scalars(select(PeriodUnitLog).order_by(PeriodUnitLog.id)).all()
     assert [(e.action, e.user_id) for e in log] == [("close", manager.id), ("reopen", admin.id)]
     assert log[1].note == "koreksi data" and log[1].at >= log[0].at

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from skm.cli.options import fail, parse_day
 from skm.core.errors import DomainError
@@ -141,10 +141,6 @@ def backup_command(target):
     dest.close()
     source.close()
     click.echo(f"Cadangan disimpan ke {target}.")
-
-
-def table_names() -> list[str]:
-    return inspect(db.engine).get_table_names()
 
 
 @click.command("set-kiosk-pin")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
@@ -50,10 +49,6 @@ def date_range_id(start: dt.date, end: dt.date) -> str:
     else:
         first = date_id(start)
     return f"{first} s.d. {date_id(end)}"
-
-
-def parse_decimal_id(text: str) -> Decimal:
-    return Decimal(text.strip().replace(".", "").replace(",", "."))
 
 
 def join_id(items) -> str:

@@ -89,10 +89,6 @@ def unit_header(unit: Unit) -> dict:
             "city": unit.city or "", "logo": logo}
 
 
-def period_label(period: Period) -> str:
-    return period.name
-
-
 def element_rows(results: Results) -> list[dict]:
     return [
         {

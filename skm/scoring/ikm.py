@@ -106,10 +106,6 @@ def grade_for_nrr(nrr) -> str:
     return "D"
 
 
-def kinerja_for(grade: str) -> str:
-    return KINERJA[grade]
-
-
 @dataclass(frozen=True)
 class ElementTally:
     """What SQL gives per element: how many rated it and the sum of ratings."""

@@ -131,10 +131,6 @@ def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
     return sorted(tallies, key=lambda t: (t.position, t.code))
 
 
-def respondent_count(session: Session, scope: Scope) -> int:
-    return session.scalar(select(func.count(Response.id)).where(*_response_filter(scope))) or 0
-
-
 @dataclass
 class ResponseGroups:
     """Response counts by every profile field at once: one scan of the period's rows."""
@@ -201,16 +197,6 @@ def profile_breakdowns(session: Session, scope: Scope, unit: Unit,
                    key=lambda x: x[0]),
             service_counts.get(None, 0))),
     }
-
-
-def questionnaire_versions(session: Session, scope: Scope) -> list[int]:
-    """Which questionnaire versions the scope's responses answered."""
-    return sorted(session.scalars(
-        select(Questionnaire.version)
-        .join(Response, Response.questionnaire_id == Questionnaire.id)
-        .where(*_response_filter(scope))
-        .distinct()
-    ).all())
 
 
 def period_population(session: Session, period: Period, unit_id: int) -> Optional[int]:
@@ -293,5 +279,3 @@ def data_sheet_rows(
 
 def find_period(session: Session, name: str) -> Optional[Period]:
     return session.scalar(select(Period).where(func.lower(Period.name) == name.strip().lower()))
-
-

@@ -1,7 +1,8 @@
 """Creating periods, per-unit population, closing and reopening (with an audit trail).
 
 Plain functions; they flush, never commit. Paper entry and imports call
-`closed_period_for(session, unit_id, day)` to refuse responses dated in a closed period.
+`skm.intake.importer.closed_period_containing(session, unit_id, day)` to refuse responses
+dated in a closed period.
 """
 from __future__ import annotations
 
@@ -107,17 +108,6 @@ def reopen_period(session: Session, period: Period, unit: Unit, user: User, note
     session.add(PeriodUnitLog(period_id=period.id, unit_id=unit.id, action="reopen", user_id=user.id,
                               at=utcnow(), note=note[:300]))
     session.flush()
-
-
-def closed_period_for(session: Session, unit_id: int, day: dt.date) -> Optional[Period]:
-    """A closed period of this unit that contains the day, if any (refuse entries then)."""
-    return session.scalar(
-        select(Period)
-        .join(PeriodUnit, PeriodUnit.period_id == Period.id)
-        .where(PeriodUnit.unit_id == unit_id, PeriodUnit.closed_at.is_not(None),
-               Period.start_date <= day, Period.end_date >= day)
-        .limit(1)
-    )
 
 
 def period_log(session: Session, period: Period, unit_ids: Optional[list[int]] = None) -> list[PeriodUnitLog]:

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
@@ -119,12 +119,3 @@ def set_excluded(session: Session, response_ids: list[int], excluded: bool) -> i
     session.execute(update(Answer).where(Answer.response_id.in_(response_ids)).values(excluded=excluded))
     session.flush()
     return len(response_ids)
-
-
-def delete_response(session: Session, response: Response) -> None:
-    session.delete(response)
-    session.flush()
-
-
-def responses_for_token(session: Session, token: str) -> Optional[Response]:
-    return session.scalar(select(Response).where(Response.token == token))
