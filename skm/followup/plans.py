@@ -27,7 +27,7 @@ from skm.models import (
     Unit,
     User,
 )
-from skm.scoring.ikm import ElementScore, lowest_elements
+from skm.scoring.ikm import ElementScore, by_nrr, lowest_elements
 from skm.scoring.results import period_results
 
 # --------------------------------------------------------------------------- proposing
@@ -47,10 +47,6 @@ class Proposal:
     tie: str = ""  # for elements tied at the cut-off: "U5, U7 dan U8 sama-sama bernilai 3,500"
 
 
-def _ranked(elements: Sequence[ElementScore]) -> list[ElementScore]:
-    return sorted(elements, key=lambda e: (e.nrr, e.position, e.code))
-
-
 def propose_priorities(elements: Sequence[ElementScore], n: int = 3) -> list[Proposal]:
     """The n lowest elements by NRR, every element tied at the cut-off included
     (skm.scoring.ikm.lowest_elements), plus every element graded C or D, lowest first."""
@@ -59,7 +55,7 @@ def propose_priorities(elements: Sequence[ElementScore], n: int = 3) -> list[Pro
     tied = {e.code for e in lowest.tied}
     tie = tie_text(lowest)
     chosen = []
-    for e in _ranked(elements):
+    for e in by_nrr(elements):
         if e.code in in_lowest:
             source = "lowest"
         elif e.grade in ("C", "D"):
@@ -76,7 +72,7 @@ def priority_choices(session: Session, unit: Unit, period: Period) -> list[Propo
     results = period_results(session, unit, period, with_profile=False)
     proposed = {p.code: p for p in propose_priorities(results.scores.elements, unit.rtl_priority_count)}
     out = []
-    for e in _ranked(results.scores.elements):
+    for e in by_nrr(results.scores.elements):
         p = proposed.get(e.code)
         out.append(p or Proposal(e.code, e.name, e.nrr, e.grade, e.position, e.total, e.count, "manual", False))
     return out

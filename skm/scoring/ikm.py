@@ -256,9 +256,14 @@ def distinguishing_places(values: Iterable, start: int = DEFAULT_NRR_PLACES) -> 
     return places
 
 
+def by_nrr(elements: Sequence[ElementScore], lowest: bool = True) -> list[ElementScore]:
+    """Lowest (or highest) NRR first; equal NRRs in questionnaire order."""
+    return sorted(elements, key=lambda e: ((e.nrr if lowest else -e.nrr), e.position, e.code))
+
+
 def _ranked(elements: Sequence[ElementScore], n: int, lowest: bool) -> RankedElements:
     n = max(0, int(n))
-    ranked = sorted(elements, key=lambda e: ((e.nrr if lowest else -e.nrr), e.position, e.code))
+    ranked = by_nrr(elements, lowest)
     if not n or not ranked:
         return RankedElements(n, lowest, (), (), DEFAULT_NRR_PLACES)
     cut = ranked[min(n, len(ranked)) - 1].nrr
