@@ -14,7 +14,6 @@ from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.models import Period, Service, Unit
 from skm.scoring import analytics
-from skm.scoring.ikm import GRADE_TABLE
 from skm.scoring.results import Scope, data_sheet_rows, period_results
 from skm.survey.period_admin import period_unit
 from skm.survey.responses import set_excluded
@@ -109,7 +108,7 @@ def results():
     today_alerts = analytics.recent_alerts(db.session, sel.unit, days=1)
     latest, suggestion_total = analytics.suggestions(db.session, sel.scope, limit=5)
     return render_template(
-        "admin/results/index.html", sel=sel, res=res, completion=completion_card(sel), grade_table=GRADE_TABLE,
+        "admin/results/index.html", sel=sel, res=res, completion=completion_card(sel),
         closed=state is not None and state.closed_at is not None, alerts=today_alerts,
         latest_suggestions=latest, suggestion_total=suggestion_total,
     )

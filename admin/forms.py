@@ -12,7 +12,3 @@ class PasswordChangeForm(FlaskForm):
     current = PasswordField("Kata sandi lama", validators=[DataRequired("Kata sandi lama wajib diisi."), Length(max=200)])
     new = PasswordField("Kata sandi baru", validators=[DataRequired("Kata sandi baru wajib diisi."), Length(max=200)])
     confirm = PasswordField("Ulangi kata sandi baru", validators=[DataRequired("Ulangi kata sandi baru."), Length(max=200)])
-
-
-class CSRFOnlyForm(FlaskForm):
-    """For hand-parsed forms: the token check only."""

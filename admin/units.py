@@ -7,6 +7,7 @@ from flask_login import current_user
 from skm.core.clock import TIMEZONES
 from skm.core.errors import DomainError
 from skm.extensions import db
+from skm.kiosk.devices import set_kiosk_pin
 from skm.models import Service
 from skm.scoring.analytics import alert_rule, update_alert_rule
 from skm.survey.unit_settings import (
@@ -14,7 +15,6 @@ from skm.survey.unit_settings import (
     add_service,
     logo_file,
     questionnaire_from_rows,
-    set_kiosk_pin,
     set_service_retired,
     store_logo,
     update_unit_settings,
@@ -103,7 +103,7 @@ def unit_pin(unit_id: int):
     errors: list[str] = []
     if request.method == "POST":
         try:
-            set_kiosk_pin(db.session, unit, request.form.get("pin", ""), request.form.get("confirm", ""))
+            set_kiosk_pin(db.session, unit, request.form.get("pin", ""), request.form.get("confirm") or "")
         except DomainError as exc:
             db.session.rollback()
             errors.append(str(exc))

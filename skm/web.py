@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from skm.core import clock, formatting
 from skm.extensions import db, login_manager
 from skm.models import User
+from skm.scoring import ikm
 
 ERROR_TEXT = {
     400: "Permintaan tidak valid.",
@@ -39,8 +40,17 @@ def register_web(app: Flask) -> None:
         pct=formatting.percent_id,
         date_id=formatting.date_id,
         datetime_id=formatting.datetime_id,
+        ranked=formatting.ranked_text,
     )
-    app.jinja_env.globals.update(unit_datetime=clock.unit_datetime)
+    # The grade bands and their colours, one definition (skm.scoring.ikm) for every screen,
+    # chart macro and PDF template (all rendered by this environment).
+    app.jinja_env.globals.update(
+        unit_datetime=clock.unit_datetime,
+        grade_bands=ikm.GRADE_BANDS,
+        grade_band=ikm.BAND,
+        grade_color=ikm.grade_color,
+        grade_for_ikm=ikm.grade_for_ikm,
+    )
 
     @app.after_request
     def _headers(response):

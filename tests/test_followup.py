@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import os
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -25,8 +26,8 @@ Q4 = dt.date(2023, 11, 1)
 
 
 def tie_data(session, unit, day=Q3):
-    """Two respondents. NRR: U2 2,50 (D); U5, U7, U8 3,50 (B, a three-way tie); the rest 4,00."""
-    make_response(session, unit, [4, 2, 4, 4, 3, 4, 4, 3, 4], day=day)
+    """Two respondents. NRR: U2 2,50 (D); U5, U7 3,50 (B, a tie inside the lowest three); the rest 4,00."""
+    make_response(session, unit, [4, 2, 4, 4, 3, 4, 4, 4, 4], day=day)
     make_response(session, unit, [4, 3, 4, 4, 4, 4, 3, 4, 4], day=day)
 
 
@@ -45,21 +46,50 @@ def setup(db):
     return s, unit, period, manager
 
 
-def test_proposal_lowest_three_with_tie_broken_by_questionnaire_order(setup):
+def test_proposal_lowest_three(setup):
     s, unit, period, _ = setup
     choices = F.priority_choices(s, unit, period)
     proposed = [c for c in choices if c.proposed]
-    # U2 lowest; U5/U7/U8 tie at 3,50: questionnaire order keeps U5 and U7, drops U8.
+    # U2 lowest; U5/U7 tie at 3,50 inside the three: no tie at the cut-off.
     assert codes(proposed) == [("U2", "lowest"), ("U5", "lowest"), ("U7", "lowest")]
     assert proposed[0].nrr == Fraction(5, 2) and proposed[0].grade == "D"
     assert proposed[1].nrr == Fraction(7, 2) and proposed[1].grade == "B"
-    # Every element is offered, lowest first; U8 is offered but not proposed.
-    assert [c.code for c in choices][:4] == ["U2", "U5", "U7", "U8"]
+    assert all(not c.tie for c in choices)
+    # Every element is offered, lowest first; U1 (4,00) is offered but not proposed.
+    assert [c.code for c in choices][:4] == ["U2", "U5", "U7", "U1"]
     assert not next(c for c in choices if c.code == "U8").proposed
 
 
+def test_proposal_includes_every_element_tied_at_the_cut_off(db):
+    """U2 lowest; U5, U7 and U8 tie at 3,50 for the last two places: all three are proposed."""
+    s = db.session
+    unit = make_unit(s)
+    make_response(s, unit, [4, 2, 4, 4, 3, 4, 4, 3, 4])
+    make_response(s, unit, [4, 3, 4, 4, 4, 4, 3, 4, 4])
+    period = make_period(s, quarter(2023, 3))
+    proposed = [c for c in F.priority_choices(s, unit, period) if c.proposed]
+    assert codes(proposed) == [("U2", "lowest"), ("U5", "lowest"), ("U7", "lowest"), ("U8", "lowest")]
+    assert [c.tie for c in proposed] == ["", *["U5, U7 dan U8 sama-sama bernilai 3,500"] * 3]
+    assert [p.element_code for p in F.create_plan(s, unit, period, None).priorities] == ["U2", "U5", "U7", "U8"]
+
+
+def test_published_quarter_tie_in_the_rtl_proposal(db):
+    """The published quarter (tests/data): U8 200/57, then U3, U5 and U9 all 204/57."""
+    from skm.intake.importer import commit_import, preview_import
+
+    s = db.session
+    unit = make_unit(s, services=("Izin Usaha", "Cetak KTP"))
+    path = Path(__file__).parent / "data" / "triwulan_published.csv"
+    commit_import(s, unit, preview_import(s, unit, path.name, path.read_bytes()), channel="paper")
+    period = make_period(s, quarter(2023, 3))
+    proposed = [c for c in F.priority_choices(s, unit, period) if c.proposed]
+    assert [c.code for c in proposed] == ["U8", "U3", "U5", "U9"]
+    assert {c.nrr for c in proposed[1:]} == {Fraction(204, 57)}
+    assert proposed[1].tie == "U3, U5 dan U9 sama-sama bernilai 3,579"
+
+
 def test_tie_follows_questionnaire_position_not_code(db):
-    """A unit that asks U9 before U8: the tie at the cut goes to U9."""
+    """A unit that asks U9 before U8: tied elements are listed in questionnaire order."""
     s = db.session
     unit = make_unit(s)
     q = unit.current_questionnaire
@@ -71,8 +101,8 @@ def test_tie_follows_questionnaire_position_not_code(db):
     make_response(s, unit, {"U1": 4, "U2": 3, "U3": 4, "U4": 4, "U5": 4, "U6": 4, "U7": 4, "U8": 4, "U9": 4})
     period = make_period(s, quarter(2023, 3))
     proposed = [c.code for c in F.priority_choices(s, unit, period) if c.proposed]
-    # U5, U8 and U9 tie at 3,67; position: U5 (5), U9 (8), U8 (9).
-    assert proposed == ["U2", "U5", "U9"]
+    # U5, U8 and U9 tie at 3,67 at the cut-off: all three, in position order U5 (5), U9 (8), U8 (9).
+    assert proposed == ["U2", "U5", "U9", "U8"]
 
 
 def test_elements_graded_c_or_d_are_always_proposed(db):
@@ -88,10 +118,11 @@ def test_elements_graded_c_or_d_are_always_proposed(db):
 
 def test_propose_count_is_configurable(setup):
     s, unit, period, _ = setup
+    unit.rtl_priority_count = 1
+    assert [c.code for c in F.priority_choices(s, unit, period) if c.proposed] == ["U2"]
+    # Two: U5 and U7 tie at the cut-off, so both come.
     unit.rtl_priority_count = 2
-    assert [c.code for c in F.priority_choices(s, unit, period) if c.proposed] == ["U2", "U5"]
-    unit.rtl_priority_count = 4
-    assert [c.code for c in F.priority_choices(s, unit, period) if c.proposed] == ["U2", "U5", "U7", "U8"]
+    assert [c.code for c in F.priority_choices(s, unit, period) if c.proposed] == ["U2", "U5", "U7"]
 
 
 def test_create_plan_stores_nrr_at_plan_time_and_manager_can_change_the_set(setup):
@@ -442,8 +473,10 @@ def test_proposal_properties_on_random_results():
         chosen = F.propose_priorities(scores, n)
         codes_ = [p.code for p in chosen]
         assert len(codes_) == len(set(codes_))
-        lowest = sorted(scores, key=lambda e: (e.nrr, e.position))[:n]
-        assert {e.code for e in lowest} <= set(codes_)
+        ranked = sorted(scores, key=lambda e: (e.nrr, e.position))
+        # The n lowest and every element equal to the n-th (ties at the cut-off are never dropped).
+        lowest = [e for e in ranked if n and e.nrr <= ranked[min(n, len(ranked)) - 1].nrr]
+        assert {e.code for e in ranked[:n]} <= set(codes_)
         assert {e.code for e in scores if e.grade in "CD"} <= set(codes_)
         # Nothing else, and lowest first.
         assert set(codes_) == {e.code for e in lowest} | {e.code for e in scores if e.grade in "CD"}

@@ -100,8 +100,9 @@ def test_results_report_figures_headings_names(app, db, known):
     for nrr in ("3,75", "3,50", "3,25", "2,75", "2,50"):
         assert nrr in text
     # Lowest elements named, kinerja grouping, sample size check against Krejcie–Morgan (N 10 -> 10).
-    assert "U8 Sarana dan prasarana (2,50, Tidak Baik)" in text
-    assert "U4 Biaya/tarif (2,75, Kurang Baik)" in text
+    assert "U8 Sarana dan prasarana (2,50, Tidak Baik); U4 Biaya/tarif dan U7 Perilaku pelaksana sama-sama " \
+           "bernilai 2,75 (Kurang Baik)." in text
+    assert "Unsur dengan nilai tertinggi: U1 Persyaratan (3,75)." in text
     assert "minimal menurut tabel Krejcie dan Morgan adalah 10 responden" in text
     assert "kurang 6 responden" in text
     # Profile percentages, trend against the earlier quarter, signature block.

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from skm.cli.options import fail, parse_day
 from skm.core.errors import DomainError
@@ -143,10 +143,6 @@ def backup_command(target):
     click.echo(f"Cadangan disimpan ke {target}.")
 
 
-def table_names() -> list[str]:
-    return inspect(db.engine).get_table_names()
-
-
 @click.command("set-kiosk-pin")
 @click.argument("code")
 @click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
@@ -155,13 +151,15 @@ def set_kiosk_pin_command(code, pin_stdin):
     """Set the front-desk PIN (4–8 digits) that opens the staff menu on the unit's tablets."""
     from skm.kiosk.devices import set_kiosk_pin
 
+    confirm = None
     if pin_stdin:
         pin = sys.stdin.readline().strip()
     else:
-        pin = click.prompt("PIN kiosk (4–8 angka)", hide_input=True, confirmation_prompt=True)
+        pin = click.prompt("PIN kiosk (4–8 angka)", hide_input=True)
+        confirm = click.prompt("Ulangi PIN", hide_input=True)
     try:
         unit = unit_by_code(db.session, code)
-        set_kiosk_pin(db.session, unit, pin)
+        set_kiosk_pin(db.session, unit, pin, confirm)
     except DomainError as exc:
         fail(str(exc))
     db.session.commit()

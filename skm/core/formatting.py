@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from skm.scoring.ikm import round_half_up
+from skm.scoring.ikm import RankedElements, round_half_up
 
 LOCALE = "id_ID"
 
@@ -52,5 +51,49 @@ def date_range_id(start: dt.date, end: dt.date) -> str:
     return f"{first} s.d. {date_id(end)}"
 
 
-def parse_decimal_id(text: str) -> Decimal:
-    return Decimal(text.strip().replace(".", "").replace(",", "."))
+def join_id(items) -> str:
+    """["U1", "U2", "U5"] -> "U1, U2 dan U5"."""
+    items = [str(i) for i in items]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " dan " + items[-1]
+
+
+def _equal_text(labels, value: str) -> str:
+    return f"{join_id(labels)} sama-sama bernilai {value}"
+
+
+def tie_text(ranked: RankedElements) -> str:
+    """The elements tied at the cut-off, or "": "U5, U7 dan U8 sama-sama bernilai 3,500"."""
+    if not ranked.tied:
+        return ""
+    return _equal_text([e.code for e in ranked.tied], number_id(ranked.tied[0].nrr, ranked.places))
+
+
+def ranked_text(ranked: RankedElements, names: bool = True, kinerja: bool = False) -> str:
+    """The lowest/highest elements as one Indonesian phrase; equal NRRs are grouped and
+    said to be equal, and a tie at the cut-off says why more than n are named:
+    "U8 Sarana (3,509); U3 Waktu, U5 Produk dan U9 Pengaduan sama-sama bernilai 3,579
+    (4 unsur karena nilai sama pada batas 3 terendah)". With `kinerja`, each NRR is
+    followed by its kinerja."""
+    if not ranked.elements:
+        return "–"
+    groups: list[list] = []
+    for e in ranked.elements:
+        if groups and groups[-1][0].nrr == e.nrr:
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    parts = []
+    for group in groups:
+        labels = [f"{e.code} {e.name}" if names else e.code for e in group]
+        value = number_id(group[0].nrr, ranked.places)
+        if len(group) == 1:
+            parts.append(f"{labels[0]} ({value}, {group[0].kinerja})" if kinerja else f"{labels[0]} ({value})")
+        else:
+            parts.append(_equal_text(labels, value) + (f" ({group[0].kinerja})" if kinerja else ""))
+    text = "; ".join(parts)
+    if ranked.tied:
+        side = "terendah" if ranked.lowest else "tertinggi"
+        text += f" ({len(ranked.elements)} unsur karena nilai sama pada batas {ranked.n} {side})"
+    return text

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
-from skm.core.formatting import date_id
+from skm.core.formatting import date_id, tie_text
 from skm.followup.common import _log, _require_editable
 from skm.followup.photos import _remove_photo_files
 from skm.models import (
@@ -26,7 +26,7 @@ from skm.models import (
     Unit,
     User,
 )
-from skm.scoring.ikm import ElementScore
+from skm.scoring.ikm import ElementScore, by_nrr, lowest_elements
 from skm.scoring.results import period_results
 
 # --------------------------------------------------------------------------- proposing
@@ -43,23 +43,26 @@ class Proposal:
     count: int
     source: str  # "lowest" or "grade"
     proposed: bool = True
+    tie: str = ""  # for elements tied at the cut-off: "U5, U7 dan U8 sama-sama bernilai 3,500"
 
 
 def propose_priorities(elements: Sequence[ElementScore], n: int = 3) -> list[Proposal]:
-    """The n lowest elements by NRR (ties: questionnaire order), plus every element
-    graded C or D, ordered lowest first."""
-    n = max(0, int(n))
-    ranked = sorted(elements, key=lambda e: (e.nrr, e.position, e.code))
-    lowest = {e.code for e in ranked[:n]}
+    """The n lowest elements by NRR, every element tied at the cut-off included
+    (skm.scoring.ikm.lowest_elements), plus every element graded C or D, lowest first."""
+    lowest = lowest_elements(elements, n)
+    in_lowest = set(lowest.codes)
+    tied = {e.code for e in lowest.tied}
+    tie = tie_text(lowest)
     chosen = []
-    for e in ranked:
-        if e.code in lowest:
+    for e in by_nrr(elements):
+        if e.code in in_lowest:
             source = "lowest"
         elif e.grade in ("C", "D"):
             source = "grade"
         else:
             continue
-        chosen.append(Proposal(e.code, e.name, e.nrr, e.grade, e.position, e.total, e.count, source))
+        chosen.append(Proposal(e.code, e.name, e.nrr, e.grade, e.position, e.total, e.count, source,
+                               tie=tie if e.code in tied else ""))
     return chosen
 
 
@@ -68,7 +71,7 @@ def priority_choices(session: Session, unit: Unit, period: Period) -> list[Propo
     results = period_results(session, unit, period, with_profile=False)
     proposed = {p.code: p for p in propose_priorities(results.scores.elements, unit.rtl_priority_count)}
     out = []
-    for e in sorted(results.scores.elements, key=lambda e: (e.nrr, e.position, e.code)):
+    for e in by_nrr(results.scores.elements):
         p = proposed.get(e.code)
         out.append(p or Proposal(e.code, e.name, e.nrr, e.grade, e.position, e.total, e.count, "manual", False))
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Optional
@@ -160,10 +161,15 @@ def list_devices(session: Session, unit: Unit, now: Optional[dt.datetime] = None
 
 # --- The unit's front-desk PIN -------------------------------------------------------
 
-def set_kiosk_pin(session: Session, unit: Unit, pin: str) -> None:
+def set_kiosk_pin(session: Session, unit: Unit, pin: str, confirm: Optional[str] = None) -> None:
+    """The one setter of the unit's PIN (CLI, admin PIN page): 4–8 ASCII digits (the
+    tablet's pad has no other), stored hashed. `confirm` is the second entry when the
+    form or prompt asks twice; it must be the same."""
     pin = (pin or "").strip()
-    if not pin.isdigit() or not MIN_PIN <= len(pin) <= MAX_PIN:
+    if not re.fullmatch(f"[0-9]{{{MIN_PIN},{MAX_PIN}}}", pin):
         raise DomainError(f"PIN kiosk harus {MIN_PIN}–{MAX_PIN} angka.")
+    if confirm is not None and pin != confirm.strip():
+        raise DomainError("Konfirmasi PIN tidak sama.")
     unit.kiosk_pin_hash = hash_password(pin)
     session.flush()
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from skm.core.errors import DomainError
-from skm.core.formatting import date_id, date_range_id, integer_id, number_id, percent_id
+from skm.core.formatting import date_id, date_range_id, integer_id, join_id, number_id, percent_id, ranked_text
 from skm.followup.report_data import plan_rows
 from skm.models import Period, Response, Service, Unit
-from skm.scoring.ikm import GRADE_TABLE, KINERJA
+from skm.scoring.ikm import KINERJA
 from skm.scoring.results import Results, Scope, data_sheet_rows, period_results
 
 KINDS = {
@@ -87,10 +87,6 @@ def unit_header(unit: Unit) -> dict:
         logo = "/uploads/logos/" + unit.logo_path
     return {"code": unit.code, "name": unit.name, "address": unit.address or "", "phone": unit.phone or "",
             "city": unit.city or "", "logo": logo}
-
-
-def period_label(period: Period) -> str:
-    return period.name
 
 
 def element_rows(results: Results) -> list[dict]:
@@ -220,9 +216,8 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
          "elements": [f"{e.code} {e.name} ({number_id(e.nrr)})" for e in results.by_kinerja[KINERJA[g]]]}
         for g in ("A", "B", "C", "D")
     ]
-    lowest = [{"code": e.code, "name": e.name, "nrr": number_id(e.nrr), "grade": e.grade, "kinerja": e.kinerja}
-              for e in results.lowest(unit.rtl_priority_count or 3)]
-    highest = sorted(s.elements, key=lambda e: (-e.nrr, e.position))[:1]
+    lowest = results.lowest(unit.rtl_priority_count or 3)
+    highest = results.highest(1)
     services = [sv.name for sv in unit.services if sv.active]
     return {
         "title": "Laporan Hasil Survei Kepuasan Masyarakat",
@@ -235,13 +230,14 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
         "elements": element_rows(results),
         # The dashboard's chart macro (templates/macros/charts.html) takes the scores themselves.
         "raw_elements": list(s.elements),
-        "grade_table": [dict(zip(("persepsi", "ni", "nik", "mutu", "kinerja"), row)) for row in GRADE_TABLE],
         "sample": sample_row(results),
         "km_rows": krejcie_morgan_rows(),
         "profile": profile_tables(results),
         "groups": groups,
-        "lowest": lowest,
-        "highest": [{"code": e.code, "name": e.name, "nrr": number_id(e.nrr)} for e in highest],
+        # Every element tied at the cut-off is named (skm.scoring.ikm.lowest_elements).
+        "lowest": ranked_text(lowest, kinerja=True) if lowest.elements else "",
+        "lowest_names": join_id(e.name for e in lowest),
+        "highest": ranked_text(highest) if highest.elements else "",
         "plan": followup_plan_summary(session, unit, period),
         "trend": trend(session, unit, period, results),
         "suggestions": suggestions(session, scope),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from skm.models import Period, Unit
 from skm.reports.exports import BOLD, _save, _text_cell, _xlsx_value, element_columns
-from skm.scoring.ikm import GRADE_TABLE
+from skm.scoring.ikm import GRADE_TABLE, IKM_LOWER_BOUNDS
 from skm.scoring.results import Scope, data_sheet_rows, period_results
 
 # ---------------------------------------------------------------- results tables
@@ -134,6 +134,14 @@ def data_sheet_layout(codes: list[str], respondents: int) -> SheetLayout:
                        f"{c}{rows['ikm_rounded']}", f"{c}{rows['grade']}")
 
 
+def grade_formula(cell: str) -> str:
+    """=IF(cell>=88.31,"A",IF(cell>=76.61,"B",IF(cell>=65,"C","D"))), from IKM_LOWER_BOUNDS."""
+    formula = '"D"'
+    for bound, grade in reversed(IKM_LOWER_BOUNDS):
+        formula = f'IF({cell}>={bound.normalize():f},"{grade}",{formula})'
+    return "=" + formula
+
+
 def data_sheet_formulas(layout: SheetLayout) -> dict[str, str]:
     """Cell -> formula of every computed cell; the respondents' ratings are plain numbers."""
     first, last, rows = layout.first_row, layout.last_row, layout.rows
@@ -155,7 +163,7 @@ def data_sheet_formulas(layout: SheetLayout) -> dict[str, str]:
     f[layout.ikm_cell] = f"={layout.ikm_unit_cell}*25"
     f[layout.ikm_rounded_cell] = f"=ROUND({layout.ikm_cell},2)"
     r = layout.ikm_rounded_cell
-    f[layout.grade_cell] = f'=IF({r}>=88.31,"A",IF({r}>=76.61,"B",IF({r}>=65,"C","D")))'
+    f[layout.grade_cell] = grade_formula(r)
     return f
 
 

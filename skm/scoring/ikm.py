@@ -11,20 +11,57 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Optional
 
-GRADES = ("A", "B", "C", "D")
-KINERJA = {"A": "Sangat Baik", "B": "Baik", "C": "Kurang Baik", "D": "Tidak Baik"}
 
-# Lower bounds, checked on the value rounded to the table's own precision.
-IKM_LOWER_BOUNDS = ((Decimal("88.31"), "A"), (Decimal("76.61"), "B"), (Decimal("65.00"), "C"))
-NRR_LOWER_BOUNDS = ((Decimal("3.5324"), "A"), (Decimal("3.0644"), "B"), (Decimal("2.60"), "C"))
+@dataclass(frozen=True)
+class GradeBand:
+    """One row of the regulation's grade table: the one definition of the bands, their
+    bounds, labels and colour. Screens, charts, PDFs and workbooks all read GRADE_BANDS
+    (templates as the Jinja global `grade_bands`)."""
+
+    persepsi: int
+    grade: str
+    kinerja: str
+    nrr_low: Decimal  # lower bound of NI (1–4), judged at 4 decimals
+    nrr_high: Decimal  # the next band's lower bound (4 for A): where the band ends on a chart
+    ikm_low: Decimal  # lower bound of NIK (25–100), judged at 2 decimals
+    ikm_high: Decimal
+    ni_printed: str  # the ranges as the regulation prints them (with its gaps)
+    nik_printed: str
+    color: str  # one palette for screen, charts and print; readable as text on white and under white text
+
+    @property
+    def rgb(self) -> str:
+        """The colour as "r,g,b" for CSS rgba()."""
+        return ",".join(str(int(self.color[i:i + 2], 16)) for i in (1, 3, 5))
+
+
+# Lowest first, as the regulation prints the table.
+GRADE_BANDS = (
+    GradeBand(1, "D", "Tidak Baik", Decimal("1.00"), Decimal("2.60"), Decimal("25.00"), Decimal("65.00"),
+              "1,00 – 2,5996", "25,00 – 64,99", "#b42318"),
+    GradeBand(2, "C", "Kurang Baik", Decimal("2.60"), Decimal("3.0644"), Decimal("65.00"), Decimal("76.61"),
+              "2,60 – 3,064", "65,00 – 76,60", "#b35900"),
+    GradeBand(3, "B", "Baik", Decimal("3.0644"), Decimal("3.5324"), Decimal("76.61"), Decimal("88.31"),
+              "3,0644 – 3,532", "76,61 – 88,30", "#0b5cad"),
+    GradeBand(4, "A", "Sangat Baik", Decimal("3.5324"), Decimal("4.00"), Decimal("88.31"), Decimal("100.00"),
+              "3,5324 – 4,00", "88,31 – 100,00", "#1a7f37"),
+)
+BAND = {b.grade: b for b in GRADE_BANDS}
+GRADES = tuple(b.grade for b in reversed(GRADE_BANDS))  # best first: A, B, C, D
+KINERJA = {b.grade: b.kinerja for b in reversed(GRADE_BANDS)}
+GRADE_COLORS = {b.grade: b.color for b in GRADE_BANDS}
+NO_GRADE_COLOR = "#57606a"
+
+
+def grade_color(grade: Optional[str]) -> str:
+    return GRADE_COLORS.get(grade or "", NO_GRADE_COLOR)
+
+# Lower bounds, best first, checked on the value rounded to the table's own precision.
+IKM_LOWER_BOUNDS = tuple((b.ikm_low, b.grade) for b in reversed(GRADE_BANDS[1:]))
+NRR_LOWER_BOUNDS = tuple((b.nrr_low, b.grade) for b in reversed(GRADE_BANDS[1:]))
 
 # The regulation's grade table, as reports print it.
-GRADE_TABLE = (
-    (1, "1,00 – 2,5996", "25,00 – 64,99", "D", "Tidak Baik"),
-    (2, "2,60 – 3,064", "65,00 – 76,60", "C", "Kurang Baik"),
-    (3, "3,0644 – 3,532", "76,61 – 88,30", "B", "Baik"),
-    (4, "3,5324 – 4,00", "88,31 – 100,00", "A", "Sangat Baik"),
-)
+GRADE_TABLE = tuple((b.persepsi, b.ni_printed, b.nik_printed, b.grade, b.kinerja) for b in GRADE_BANDS)
 
 
 def to_fraction(value) -> Fraction:
@@ -67,10 +104,6 @@ def grade_for_nrr(nrr) -> str:
         if shown >= bound:
             return grade
     return "D"
-
-
-def kinerja_for(grade: str) -> str:
-    return KINERJA[grade]
 
 
 @dataclass(frozen=True)
@@ -183,9 +216,73 @@ def elements_by_kinerja(elements: Sequence[ElementScore]) -> dict[str, list[Elem
     return groups
 
 
-def lowest_elements(elements: Sequence[ElementScore], n: int = 3) -> list[ElementScore]:
-    """The n lowest NRR, ties broken by questionnaire order."""
-    return sorted(elements, key=lambda e: (e.nrr, e.position))[:n]
+@dataclass(frozen=True)
+class RankedElements:
+    """The n lowest (or highest) elements by NRR. Ties are never hidden: every element
+    whose NRR equals the one at the cut-off is included, so `elements` may hold more
+    than n; `tied` names those when they do not all fit in n. `places` is the number of
+    decimals at which the listed NRRs show equal values as equal and different ones as
+    different (also from the first element left out)."""
+
+    n: int
+    lowest: bool
+    elements: tuple[ElementScore, ...]
+    tied: tuple[ElementScore, ...]
+    places: int
+
+    def __iter__(self):
+        return iter(self.elements)
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.code for e in self.elements]
+
+
+DEFAULT_NRR_PLACES = 2
+TIE_NRR_PLACES = 3  # a tie is shown with one decimal more than the default display
+
+
+def distinguishing_places(values: Iterable, start: int = DEFAULT_NRR_PLACES) -> int:
+    """Fewest decimals (at least `start`) at which different values never display alike."""
+    distinct = sorted({to_fraction(v) for v in values})
+    places = start
+    while places < 20 and any(
+        round_half_up(a, places) == round_half_up(b, places) for a, b in zip(distinct, distinct[1:])
+    ):
+        places += 1
+    return places
+
+
+def by_nrr(elements: Sequence[ElementScore], lowest: bool = True) -> list[ElementScore]:
+    """Lowest (or highest) NRR first; equal NRRs in questionnaire order."""
+    return sorted(elements, key=lambda e: ((e.nrr if lowest else -e.nrr), e.position, e.code))
+
+
+def _ranked(elements: Sequence[ElementScore], n: int, lowest: bool) -> RankedElements:
+    n = max(0, int(n))
+    ranked = by_nrr(elements, lowest)
+    if not n or not ranked:
+        return RankedElements(n, lowest, (), (), DEFAULT_NRR_PLACES)
+    cut = ranked[min(n, len(ranked)) - 1].nrr
+    chosen = tuple(e for e in ranked if (e.nrr <= cut if lowest else e.nrr >= cut))
+    tied = tuple(e for e in chosen if e.nrr == cut) if len(chosen) > n else ()
+    shown = [e.nrr for e in chosen] + [e.nrr for e in ranked[len(chosen):len(chosen) + 1]]
+    places = distinguishing_places(shown, TIE_NRR_PLACES if tied else DEFAULT_NRR_PLACES)
+    return RankedElements(n, lowest, chosen, tied, places)
+
+
+def lowest_elements(elements: Sequence[ElementScore], n: int = 3) -> RankedElements:
+    """The n lowest NRR, lowest first (equal NRR in questionnaire order), plus every
+    element tied with the n-th: the one rule for "the lowest N" everywhere."""
+    return _ranked(elements, n, lowest=True)
+
+
+def highest_elements(elements: Sequence[ElementScore], n: int = 1) -> RankedElements:
+    """The n highest NRR, highest first, plus every element tied with the n-th."""
+    return _ranked(elements, n, lowest=False)
 
 
 @dataclass

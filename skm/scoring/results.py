@@ -21,6 +21,7 @@ from skm.scoring.ikm import (
     age_band_labels,
     breakdown,
     elements_by_kinerja,
+    highest_elements,
     lowest_elements,
     score,
 )
@@ -58,7 +59,11 @@ class Results:
         return elements_by_kinerja(self.scores.elements)
 
     def lowest(self, n: int = 3):
+        """The n lowest elements, every element tied at the cut-off included."""
         return lowest_elements(self.scores.elements, n)
+
+    def highest(self, n: int = 1):
+        return highest_elements(self.scores.elements, n)
 
 
 def _response_filter(scope: Scope, excluded_too: bool | None = None):
@@ -124,10 +129,6 @@ def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
         for code, (e, _v, count, total) in merged.items()
     ]
     return sorted(tallies, key=lambda t: (t.position, t.code))
-
-
-def respondent_count(session: Session, scope: Scope) -> int:
-    return session.scalar(select(func.count(Response.id)).where(*_response_filter(scope))) or 0
 
 
 @dataclass
@@ -196,16 +197,6 @@ def profile_breakdowns(session: Session, scope: Scope, unit: Unit,
                    key=lambda x: x[0]),
             service_counts.get(None, 0))),
     }
-
-
-def questionnaire_versions(session: Session, scope: Scope) -> list[int]:
-    """Which questionnaire versions the scope's responses answered."""
-    return sorted(session.scalars(
-        select(Questionnaire.version)
-        .join(Response, Response.questionnaire_id == Questionnaire.id)
-        .where(*_response_filter(scope))
-        .distinct()
-    ).all())
 
 
 def period_population(session: Session, period: Period, unit_id: int) -> Optional[int]:
@@ -288,5 +279,3 @@ def data_sheet_rows(
 
 def find_period(session: Session, name: str) -> Optional[Period]:
     return session.scalar(select(Period).where(func.lower(Period.name) == name.strip().lower()))
-
-

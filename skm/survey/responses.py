@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
@@ -135,14 +135,3 @@ def set_excluded(session: Session, response_ids: list[int], excluded: bool) -> i
     session.execute(update(Answer).where(Answer.response_id.in_(response_ids)).values(excluded=excluded))
     session.flush()
     return len(response_ids)
-
-
-def delete_response(session: Session, response: Response) -> None:
-    refuse_closed_responses(session, [response.id],
-                            "Periode {period} sudah ditutup; jawaban di dalamnya tidak dapat dihapus.")
-    session.delete(response)
-    session.flush()
-
-
-def responses_for_token(session: Session, token: str) -> Optional[Response]:
-    return session.scalar(select(Response).where(Response.token == token))

@@ -1,4 +1,5 @@
-"""Unit setup from the admin area: settings, logo, kiosk PIN, questionnaire edits, services.
+"""Unit setup from the admin area: settings, logo, questionnaire edits, services
+(the kiosk PIN: skm.kiosk.devices.set_kiosk_pin).
 
 Plain functions; they validate, change and flush, never commit.
 """
@@ -13,7 +14,6 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from skm.accounts import hash_password
 from skm.core.clock import TIMEZONES, utcnow
 from skm.core.errors import DomainError
 from skm.models import Service, Unit
@@ -98,16 +98,6 @@ def update_unit_settings(session: Session, unit: Unit, values: dict) -> list[str
         setattr(unit, key, value)
     session.flush()
     return []
-
-
-def set_kiosk_pin(session: Session, unit: Unit, pin: str, confirm: str) -> None:
-    pin = (pin or "").strip()
-    if not re.fullmatch(r"[0-9]{4,8}", pin):
-        raise DomainError("PIN kiosk harus 4–8 angka.")
-    if pin != (confirm or "").strip():
-        raise DomainError("Konfirmasi PIN tidak sama.")
-    unit.kiosk_pin_hash = hash_password(pin)
-    session.flush()
 
 
 def store_logo(session: Session, unit: Unit, data: bytes, upload_folder: str) -> str:

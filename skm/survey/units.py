@@ -7,7 +7,6 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.models import Element, Questionnaire, Service, Unit
 from skm.survey.standard import STANDARD_ELEMENTS
@@ -87,8 +86,3 @@ def service_by_name(session: Session, unit: Unit, name: str, create: bool = Fals
 
 def add_services(session: Session, unit: Unit, names: Iterable[str]) -> list[Service]:
     return [service_by_name(session, unit, n, create=True) for n in names]
-
-
-def retire_service(session: Session, service: Service) -> None:
-    service.retired_at = service.retired_at or utcnow()
-    session.flush()
