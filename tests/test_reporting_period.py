@@ -190,10 +190,11 @@ def test_no_background_job_for_an_empty_period(app, db):
     # A job row for an empty period (e.g. its answers excluded after it was queued) ends failed.
     job = ReportJob(unit_id=unit.id, period_id=q4.id, kind="laporan", status="queued", filename="x.pdf")
     db.session.add(job)
+    db.session.flush()
+    job_id = job.id  # read before the commit: no transaction of this session stays open
     db.session.commit()
-    J.launch(app, job.id).join(60)  # its own thread, as in the app
-    db.session.rollback()  # end the test session's read snapshot
-    job = db.session.get(ReportJob, job.id)
+    J.launch(app, job_id).join(60)  # its own thread, as in the app
+    job = db.session.get(ReportJob, job_id)
     assert job.status == "failed" and "Belum ada responden pada periode Triwulan IV 2023" in job.error
     assert job.file_path is None
 
