@@ -15,7 +15,7 @@ from skm.scoring import analytics
 from skm.scoring.ikm import GRADE_TABLE
 from skm.scoring.results import Scope, data_sheet_rows, period_results
 from skm.survey.period_admin import period_unit
-from skm.survey.reporting import default_period, empty_period_message
+from skm.survey.reporting import default_period, reports_unavailable
 from skm.survey.responses import set_excluded
 
 from . import bp
@@ -112,7 +112,7 @@ def results():
         closed=state is not None and state.closed_at is not None, alerts=today_alerts,
         latest_suggestions=latest, suggestion_total=suggestion_total,
         # Result-based documents need respondents; without, the page says why instead of links.
-        reports_unavailable=None if sel.service or res.respondents else empty_period_message(sel.period),
+        reports_unavailable=None if sel.service else reports_unavailable(db.session, sel.unit, sel.period),
     )
 
 

@@ -31,7 +31,7 @@ from skm.models import Period, ReportJob, Unit
 from skm.reports import data as R
 from skm.reports import jobs as J
 from skm.reports.render import build, filename
-from skm.survey.reporting import default_period, empty_period_message, period_respondents
+from skm.survey.reporting import default_period, period_respondents, reports_unavailable
 
 from . import bp
 from .auth import require_unit, roles_required
@@ -70,10 +70,8 @@ def _unit_page(unit: Unit, period: Period | None):
     periods = _periods()
     if period is None and periods:
         period = periods[0]
-    respondents = period_respondents(db.session, unit, period) if period is not None else 0
-    return render_template("admin/reports/unit.html", unit=unit, periods=periods, kinds=R.KINDS,
-                           period=period, respondents=respondents,
-                           empty_message=empty_period_message(period) if period and not respondents else None,
+    return render_template("admin/reports/unit.html", unit=unit, periods=periods, kinds=R.KINDS, period=period,
+                           unavailable=reports_unavailable(db.session, unit, period) if period else None,
                            default_intro=R.default_intro(unit),
                            plans=_plans(unit), jobs=jobs, percent=J.percent, is_stale=J.is_stale)
 
@@ -155,7 +153,7 @@ def reports_download(unit_id: int):
     if error:
         flash(error)
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
-    if kind in R.RESULT_KINDS and not period_respondents(db.session, unit, period):
+    if kind in R.RESULT_KINDS and reports_unavailable(db.session, unit, period):
         return _unit_page(unit, period)  # says why there is nothing to download
     name = filename(kind, unit, period)
     if J.needs_job(db.session, kind, unit, period, _sync_max()):

@@ -90,6 +90,11 @@ def empty_period_message(period: Period) -> str:
             + " Laporan hasil, pengolahan data dan poster baru dapat dibuat setelah ada responden.")
 
 
+def reports_unavailable(session: Session, unit: Unit, period: Period) -> Optional[str]:
+    """Why the period's result-based documents cannot be made (no counted responses), or None."""
+    return None if period_respondents(session, unit, period) else empty_period_message(period)
+
+
 def require_respondents(session: Session, unit: Unit, period: Period) -> int:
     """The period's counted responses; DomainError when there are none (nothing to report)."""
     count = period_respondents(session, unit, period)
