@@ -2,7 +2,6 @@
 comparisons, heat map, flagged-response review and alerts. Admins and managers only."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Optional
 
@@ -16,6 +15,7 @@ from skm.models import Period, Service, Unit
 from skm.scoring import analytics
 from skm.scoring.results import Scope, data_sheet_rows, period_results
 from skm.survey.period_admin import period_unit
+from skm.survey.reporting import default_period, reports_unavailable
 from skm.survey.responses import set_excluded
 
 from . import bp
@@ -70,9 +70,9 @@ def _selection() -> Selection:
         if period is None:
             abort(404)
     else:
-        today = dt.date.today()
-        started = [p for p in periods if p.start_date <= today and p.kind != "custom"]
-        period = started[0] if started else (periods[0] if periods else None)
+        # The latest period with responses (skm.survey.reporting), as on the poster and in Laporan.
+        period = default_period(db.session, unit) if unit is not None else None
+        period = period or (periods[0] if periods else None)
     service = None
     service_id = _arg_int("service")
     if service_id is not None and unit is not None:
@@ -111,6 +111,8 @@ def results():
         "admin/results/index.html", sel=sel, res=res, completion=completion_card(sel),
         closed=state is not None and state.closed_at is not None, alerts=today_alerts,
         latest_suggestions=latest, suggestion_total=suggestion_total,
+        # Result-based documents need respondents; without, the page says why instead of links.
+        reports_unavailable=None if sel.service else reports_unavailable(db.session, sel.unit, sel.period),
     )
 
 

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from skm.core.clock import unit_now
 from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.kiosk import devices as D
@@ -31,7 +30,7 @@ def _page(unit: Unit, form: PairingForm, created: Device | None = None):
     form.service_id.choices = [(0, "Dipilih pengunjung di tablet")] + [
         (s.id, s.name) for s in unit.services if s.active]
     return render_template("admin/devices/index.html", unit=unit, form=form, rows=D.list_devices(db.session, unit),
-                           created=created, revoke_form=RevokeForm(), local=lambda t: unit_now(unit, t))
+                           created=created, revoke_form=RevokeForm())
 
 
 @bp.route("/devices/")

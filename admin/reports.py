@@ -31,6 +31,7 @@ from skm.models import Period, ReportJob, Unit
 from skm.reports import data as R
 from skm.reports import jobs as J
 from skm.reports.render import build, filename
+from skm.survey.reporting import default_period, period_respondents, reports_unavailable
 
 from . import bp
 from .auth import require_unit, roles_required
@@ -60,6 +61,21 @@ def _periods():
     return db.session.scalars(select(Period).order_by(Period.start_date.desc())).all()
 
 
+def _unit_page(unit: Unit, period: Period | None):
+    """The Laporan page with `period` chosen: download buttons for the result-based
+    documents, or why they are unavailable (no respondents in that period)."""
+    jobs = db.session.scalars(
+        select(ReportJob).where(ReportJob.unit_id == unit.id).order_by(ReportJob.id.desc()).limit(10)
+    ).all()
+    periods = _periods()
+    if period is None and periods:
+        period = periods[0]
+    return render_template("admin/reports/unit.html", unit=unit, periods=periods, kinds=R.KINDS, period=period,
+                           unavailable=reports_unavailable(db.session, unit, period) if period else None,
+                           default_intro=R.default_intro(unit),
+                           plans=_plans(unit), jobs=jobs, percent=J.percent, is_stale=J.is_stale)
+
+
 def _plans(unit: Unit):
     """RTL plans of the unit, if the follow-up module is installed (branch `rtl`)."""
     return plans_for_unit(db.session, unit)
@@ -78,12 +94,13 @@ def reports_home():
 @roles_required(*REPORT_ROLES)
 def reports_unit(unit_id: int):
     unit = _unit_or_404(unit_id)
-    jobs = db.session.scalars(
-        select(ReportJob).where(ReportJob.unit_id == unit.id).order_by(ReportJob.id.desc()).limit(10)
-    ).all()
-    return render_template("admin/reports/unit.html", unit=unit, periods=_periods(), kinds=R.KINDS,
-                           default_intro=R.default_intro(unit),
-                           plans=_plans(unit), jobs=jobs, percent=J.percent, is_stale=J.is_stale)
+    raw = request.args.get("period_id", "")
+    period = db.session.get(Period, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if period is None:
+        if raw:
+            flash("Periode tidak ditemukan; ditampilkan periode bawaan.")
+        period = default_period(db.session, unit)
+    return _unit_page(unit, period)
 
 
 @bp.route("/unit/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
@@ -136,10 +153,12 @@ def reports_download(unit_id: int):
     if error:
         flash(error)
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    if kind in R.RESULT_KINDS and reports_unavailable(db.session, unit, period):
+        return _unit_page(unit, period)  # says why there is nothing to download
     name = filename(kind, unit, period)
     if J.needs_job(db.session, kind, unit, period, _sync_max()):
         return render_template("admin/reports/confirm_job.html", unit=unit, kind=kind, kinds=R.KINDS,
-                               period=period, respondents=J.respondents_in(db.session, unit, period))
+                               period=period, respondents=period_respondents(db.session, unit, period))
     try:
         data = build(kind, db.session, unit, period, plan=plan)
     except DomainError as exc:
@@ -160,7 +179,11 @@ def reports_start_job(unit_id: int):
     if error or kind not in J.LONG_KINDS:
         flash(error or "Dokumen ini tidak perlu dibuat di latar belakang.")
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
-    job_id = J.create_job(db.session, kind, unit, period, current_user, filename(kind, unit, period)).id
+    try:
+        job_id = J.create_job(db.session, kind, unit, period, current_user, filename(kind, unit, period)).id
+    except DomainError:
+        db.session.rollback()
+        return _unit_page(unit, period)  # a period without respondents: the page says so
     # After the commit nothing here touches the ORM again: on SQLite a new transaction
     # in this POST would take the write lock the worker's progress updates need.
     db.session.commit()
@@ -196,24 +219,17 @@ def report_job_download(job_id: int):
                      max_age=0)
 
 
-def _current_period(unit: Unit, name: str | None):
-    if name:
-        return db.session.scalar(select(Period).where(Period.name == name))
-    from skm.core.clock import unit_today
-
-    today = unit_today(unit)  # the unit's time zone, not the server's
-    return db.session.scalar(
-        select(Period).where(Period.start_date <= today).order_by(Period.end_date.desc(), Period.id.desc())
-    )
-
-
 def _poster_page(unit: Unit, period_name: str | None, public: bool):
-    period = _current_period(unit, period_name)
-    if period is None:
-        abort(404)
-    data = R.poster(db.session, unit, period)
+    """The lobby poster of the named period, else of the reporting period (see
+    skm.reports.data.lobby_poster); the page reloads itself."""
+    period = None
+    if period_name:
+        period = db.session.scalar(select(Period).where(Period.name == period_name))
+        if period is None:
+            abort(404)
+    context = R.lobby_poster(db.session, unit, period)
     response = make_response(render_template("reports/poster_page.html", refresh=POSTER_REFRESH_SECONDS,
-                                             public=public, **data))
+                                             public=public, **context))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import pytest
 
+from skm.core.clock import unit_now
 from skm.core.formatting import integer_id, number_id, percent_id
 from skm.models import Response
 from skm.scoring import analytics
@@ -202,7 +203,7 @@ def test_alert_rule_fires_on_a_bad_quarter_hour(db, no_csrf):
 def test_dashboard_and_alert_list_show_todays_warning(db, client, no_csrf):
     unit = make_unit(db.session)
     make_user(db.session)
-    now = analytics.unit_now(unit)
+    now = unit_now(unit)
     # stay on the unit's current date even just after midnight
     start = max(now.replace(second=0, microsecond=0) - dt.timedelta(minutes=10),
                 dt.datetime.combine(now.date(), dt.time(0, 0)))

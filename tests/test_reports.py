@@ -11,6 +11,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
+from skm.core.errors import DomainError
 from skm.reports.pdf import REFUSED, RestrictedLinks
 from skm.reports.render import build
 from skm.survey.periods import quarter
@@ -310,18 +311,13 @@ def test_unit_logo_from_upload_folder(app, db, known):
 
 
 @pytest.mark.parametrize("kind", ["laporan", "pengolahan", "poster", "poster-a3"])
-def test_period_without_responses_still_prints(app, db, known, kind):
+def test_period_without_responses_is_refused(app, db, known, kind):
+    # Issue 11: no signed report of nothing ("kuesioner berisi 0 unsur", "Bobot = 1/0").
     unit, _, _ = known
     empty = make_period(db.session, quarter(2024, 1))
     db.session.commit()
-    with app.test_request_context():
-        text = flat(pdf_text(build(kind, db.session, unit, empty)))
-    assert "Triwulan I 2024" in text
-    if kind == "laporan":
-        assert "Triwulan III 2023 4 79,17" in text  # the trend still shows earlier quarters
-        assert "Jumlah responden: 0 orang" in text
-    else:
-        assert "79,17" not in text
+    with app.test_request_context(), pytest.raises(DomainError, match="Belum ada responden pada periode Triwulan I 2024"):
+        build(kind, db.session, unit, empty)
 
 
 def test_resource_policy_blocks_even_a_callback_that_lets_a_url_through(app):

@@ -71,3 +71,23 @@ def test_lobby_poster_page(db, live_server, page, shots):
     assert box["y"] + box["height"] <= 1080  # the whole poster fits one screen
     page.screenshot(path=os.path.join(shots, "lobby-poster.png"))
     assert errors == []
+
+
+def test_laporan_page_explains_a_period_without_respondents(db, live_server, page, shots):
+    from skm.survey.periods import quarter
+
+    _unit, period = _data(db)
+    empty = make_period(db.session, quarter(2023, 4))
+    db.session.commit()
+    errors = watch_page_errors(page)
+    browser_login(page, live_server, "manajer")
+    page.click("nav.mainnav >> text=Laporan")
+    page.wait_for_selector("button[value=laporan]")  # opens on the latest period with respondents
+    assert page.locator("#period_id").input_value() == str(period.id)
+    page.select_option("#period_id", str(empty.id))  # shown at once (admin-filters.js)
+    page.wait_for_selector("#report-unavailable")
+    assert "Belum ada responden pada periode Triwulan IV 2023" in page.locator("#report-unavailable").inner_text()
+    assert page.locator("button[value=laporan]").count() == 0
+    assert page.locator("button[value=kuesioner]").count() == 1
+    page.screenshot(path=os.path.join(shots, "web-03-empty-period.png"), full_page=True)
+    assert errors == []

@@ -110,18 +110,37 @@ def results_text(results, unit, label: str) -> str:
     return "\n".join(lines)
 
 
+def chosen_period(unit, period_name):
+    """The named period, else the unit's reporting period (latest with respondents,
+    skm.survey.reporting), which is named on stderr; fails with a message otherwise."""
+    from skm.scoring.results import find_period
+    from skm.survey.reporting import reporting_period
+
+    if period_name:
+        period = find_period(db.session, period_name)
+        if period is None:
+            fail(f"Periode '{period_name}' tidak ditemukan.")
+        return period
+    period = reporting_period(db.session, unit)
+    if period is None:
+        fail(f"Unit {unit.code} belum memiliki responden pada periode mana pun; sebutkan --period NAMA.")
+    click.echo(f"Periode: {period.name} (periode terakhir yang memiliki responden).", err=True)
+    return period
+
+
 @click.command("results")
 @click.option("--unit", "unit_code", required=True)
-@click.option("--period", "period_name")
+@click.option("--period", "period_name", help="Period name; default: the latest period with respondents.")
 @click.option("--from", "date_from")
 @click.option("--to", "date_to")
 @click.option("--service", "service_name")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def results_command(unit_code, period_name, date_from, date_to, service_name, as_json):
-    """Per-element NRR and the IKM of a period (or a date range)."""
+    """Per-element NRR and the IKM of a period (or a date range). Without --period or
+    --from/--to: the latest period with respondents, named on stderr."""
     from skm.core.formatting import date_range_id
-    from skm.scoring.results import Scope, compute_results, find_period, period_population
+    from skm.scoring.results import Scope, compute_results, period_population
     from skm.survey.units import service_by_name
 
     try:
@@ -135,20 +154,18 @@ def results_command(unit_code, period_name, date_from, date_to, service_name, as
             fail(f"Layanan '{service_name}' tidak ada di unit {unit.code}.")
         service_id = service.id
     population = None
-    if period_name:
-        period = find_period(db.session, period_name)
-        if period is None:
-            fail(f"Periode '{period_name}' tidak ditemukan.")
-        start, end, label = period.start_date, period.end_date, period.name
-        if service_id is None:
-            population = period_population(db.session, period, unit.id)
-    elif date_from and date_to:
+    if (date_from or date_to) and not period_name:
+        if not (date_from and date_to):
+            fail("Sebutkan --from dan --to bersama (atau --period NAMA).")
         start, end = parse_day(date_from), parse_day(date_to)
         if start > end:
             fail("Tanggal --from harus sebelum --to.")
         label = date_range_id(start, end)
     else:
-        fail("Sebutkan --period NAMA, atau --from dan --to.")
+        period = chosen_period(unit, period_name)
+        start, end, label = period.start_date, period.end_date, period.name
+        if service_id is None:
+            population = period_population(db.session, period, unit.id)
     results = compute_results(db.session, Scope(unit.id, start, end, service_id), unit, population=population)
     if as_json:
         click.echo(json.dumps(results_json(results, unit, label), ensure_ascii=False, indent=2))
@@ -191,12 +208,14 @@ def export_command(unit_code, period_name, kind, target):
 @click.argument("kind", type=click.Choice(["laporan", "pengolahan", "poster", "poster-a3", "kuesioner",
                                            "tindak-lanjut"]))
 @click.option("--unit", "unit_code", required=True)
-@click.option("--period", "period_name", help="Period name, e.g. 'Triwulan III 2023' (not for kuesioner).")
+@click.option("--period", "period_name", help="Period name, e.g. 'Triwulan III 2023' (not for kuesioner); "
+                                              "default: the latest period with respondents.")
 @click.option("--plan", "plan_id", type=int, help="RTL plan id (tindak-lanjut only).")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def report_command(kind, unit_code, period_name, plan_id, output):
-    """Write a printed report as PDF: the same bytes the dashboard offers."""
+    """Write a printed report as PDF: the same bytes the dashboard offers. A result-based
+    document of a period without respondents is refused (exit status 1, no file)."""
     import time
 
     from skm.core.database import write_intent
@@ -205,7 +224,6 @@ def report_command(kind, unit_code, period_name, plan_id, output):
     write_intent.set(False)
 
     from skm.reports.render import build
-    from skm.scoring.results import find_period
 
     try:
         unit = unit_by_code(db.session, unit_code)
@@ -213,11 +231,7 @@ def report_command(kind, unit_code, period_name, plan_id, output):
         fail(str(exc))
     period = plan = None
     if kind not in ("kuesioner", "tindak-lanjut"):
-        if not period_name:
-            fail("Sebutkan --period NAMA.")
-        period = find_period(db.session, period_name)
-        if period is None:
-            fail(f"Periode '{period_name}' tidak ditemukan.")
+        period = chosen_period(unit, period_name)
     if kind == "tindak-lanjut":
         from skm.followup.plans import plan_for_unit, plans_for_unit
 

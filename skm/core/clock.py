@@ -27,7 +27,7 @@ def unit_zone(unit: Unit) -> ZoneInfo:
 
 
 def _aware_utc(now: Optional[dt.datetime]) -> dt.datetime:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now
 
 
@@ -44,3 +44,9 @@ def unit_today(unit: Unit, now: Optional[dt.datetime] = None) -> dt.date:
 def unit_datetime(unit: Unit, utc: Optional[dt.datetime]) -> Optional[dt.datetime]:
     """A stored UTC time (naive) as wall-clock time in the unit's time zone."""
     return None if utc is None else unit_now(unit, utc)
+
+
+def unit_day_start_utc(unit: Unit, day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in the unit's time zone, as stored UTC time (naive)."""
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=unit_zone(unit))
+    return local.astimezone(dt.UTC).replace(tzinfo=None)

@@ -14,12 +14,11 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from skm.core.clock import TIMEZONES, utcnow
+from skm.core.clock import unit_day_start_utc, unit_today, utcnow
 from skm.core.errors import DomainError
 from skm.intake.tables import parse_date
 from skm.models import Response, Unit
@@ -41,16 +40,6 @@ class EntryResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def unit_today(unit: Unit, now: Optional[dt.datetime] = None) -> dt.date:
-    now = now or utcnow()
-    return now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(TIMEZONES[unit.timezone])).date()
-
-
-def _day_start_utc(unit: Unit, day: dt.date) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(TIMEZONES[unit.timezone]))
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def parse_entry(session: Session, unit: Unit, form: Mapping[str, str], now: Optional[dt.datetime] = None) -> EntryResult:
@@ -121,7 +110,7 @@ def save_paper_form(session: Session, unit: Unit, data: ResponseData, user_id: i
 
 def forms_today(session: Session, unit: Unit, user_id: int, now: Optional[dt.datetime] = None) -> int:
     """Paper forms this user saved on this unit since midnight in the unit's time zone."""
-    start = _day_start_utc(unit, unit_today(unit, now))
+    start = unit_day_start_utc(unit, unit_today(unit, now))
     return session.scalar(
         select(func.count(Response.id)).where(
             Response.unit_id == unit.id,

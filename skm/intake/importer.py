@@ -10,7 +10,7 @@ from typing import Optional
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from skm.core.clock import utcnow
+from skm.core.clock import unit_today, utcnow
 from skm.core.errors import DomainError
 from skm.intake.tables import (
     MAX_ROWS,
@@ -102,6 +102,7 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
     raw_service_names: list[Optional[str]] = []
     new_services: list[str] = []
     closed_seen: dict[dt.date, Optional[Period]] = {}
+    today = unit_today(unit)  # "in the future" is judged by the unit's date, as in paper entry
     for n, raw in enumerate(table[1:], start=2):
         def cell(column):
             i = index.get(column)
@@ -121,7 +122,7 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
         data = ResponseData(survey_date=dt.date(2000, 1, 1), ratings={})
         try:
             data.survey_date = _parse_date(cell("tanggal"))
-            if data.survey_date > dt.date.today() + dt.timedelta(days=1):
+            if data.survey_date > today:
                 fail("tanggal", "tanggal di masa depan")
             elif data.survey_date.year < 2000:
                 fail("tanggal", "tanggal terlalu lama")

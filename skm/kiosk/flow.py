@@ -13,7 +13,7 @@ from typing import Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from skm.core.clock import unit_now, utcnow
+from skm.core.clock import unit_now, unit_today, utcnow
 from skm.core.errors import DomainError
 from skm.models import Device, KioskSurvey, Period, Questionnaire, Response, Service, Unit
 from skm.survey import fields
@@ -348,19 +348,15 @@ class PublicIkm:
 
 
 def public_ikm(session: Session, unit: Unit, now: Optional[dt.datetime] = None) -> Optional[PublicIkm]:
-    """The IKM the welcome screen shows when the unit enables it: the shortest period that
-    contains today, else the latest period that has ended; None without data."""
+    """The IKM the welcome screen shows when the unit enables it: the reporting period's
+    (skm.survey.reporting, the same as the lobby poster's); None without data."""
     if not unit.kiosk_show_ikm:
         return None
     from skm.scoring.results import period_results
+    from skm.survey.reporting import reporting_period
 
-    today = unit_now(unit, now).date()
-    periods = session.scalars(select(Period).where(Period.start_date <= today)).all()
-    current = sorted((p for p in periods if p.end_date >= today), key=lambda p: p.end_date - p.start_date)
-    ended = sorted((p for p in periods if p.end_date < today), key=lambda p: p.end_date, reverse=True)
-    for period in current + ended:
-        results = period_results(session, unit, period, with_profile=False)
-        if results.scores.respondents:
-            s = results.scores
-            return PublicIkm(period.name, s.ikm, s.grade, s.kinerja, s.respondents)
-    return None
+    period = reporting_period(session, unit, unit_today(unit, now))
+    if period is None:
+        return None
+    s = period_results(session, unit, period, with_profile=False).scores
+    return PublicIkm(period.name, s.ikm, s.grade, s.kinerja, s.respondents)

@@ -14,12 +14,14 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from skm.core.clock import unit_today
 from skm.core.errors import DomainError
 from skm.core.formatting import date_id, date_range_id, integer_id, join_id, number_id, percent_id, ranked_text
 from skm.followup.report_data import plan_rows
 from skm.models import Period, Response, Service, Unit
 from skm.scoring.ikm import KINERJA
 from skm.scoring.results import Results, Scope, data_sheet_rows, period_results
+from skm.survey.reporting import no_respondents_text, period_respondents, reporting_period
 
 KINDS = {
     "laporan": "Laporan Hasil SKM",
@@ -29,6 +31,9 @@ KINDS = {
     "kuesioner": "Kuesioner SKM (kosong)",
     "tindak-lanjut": "Laporan Hasil Tindak Lanjut",
 }
+# Documents made from a period's results: refused for a period without respondents
+# (skm.survey.reporting.require_respondents). The blank questionnaire needs none.
+RESULT_KINDS = ("laporan", "pengolahan", "poster", "poster-a3")
 
 THANKS = ("Terima kasih atas penilaian yang telah Anda berikan. Masukan Anda sangat berarti "
           "bagi peningkatan kualitas pelayanan kami.")
@@ -207,7 +212,7 @@ def followup_plan_summary(session: Session, unit: Unit, period: Period) -> Optio
 
 def results_report(session: Session, unit: Unit, period: Period, today: Optional[dt.date] = None) -> dict:
     """Everything the Laporan Hasil SKM prints, as strings and lists."""
-    today = today or dt.date.today()
+    today = today or unit_today(unit)
     results = period_results(session, unit, period)
     scope = results.scope
     s = results.scores
@@ -336,6 +341,18 @@ def poster(session: Session, unit: Unit, period: Period) -> dict:
         "education": rows(education, True),
         "thanks": THANKS,
     }
+
+
+def lobby_poster(session: Session, unit: Unit, period: Optional[Period] = None) -> dict:
+    """The lobby screen's poster of `period`, else of the reporting period (the latest one
+    with respondents, skm.survey.reporting). Without respondents the context has `empty`,
+    a sentence saying so, instead of a poster of "–" and 0 respondents."""
+    period = period or reporting_period(session, unit)
+    if period is not None and period_respondents(session, unit, period):
+        return poster(session, unit, period)
+    return {"unit": unit_header(unit),
+            "empty": no_respondents_text(period) if period is not None
+            else "Hasil survei akan ditampilkan di sini setelah ada responden."}
 
 
 # --- blank questionnaire ---------------------------------------------------------

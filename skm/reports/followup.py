@@ -10,6 +10,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
+from skm.core.clock import unit_today
 from skm.core.formatting import date_id, date_range_id, number_id
 from skm.followup.progress import share_done
 from skm.followup.report_data import followup_report_data
@@ -57,7 +58,7 @@ def _action(a: dict) -> dict:
 
 def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Optional[dt.date] = None,
                      upload_root: Optional[str] = None) -> dict:
-    today = today or dt.date.today()
+    today = today or unit_today(unit)
     data = followup_report_data(session, plan, upload_root=upload_root, today=today)
     period = plan.period
     results = period_results(session, unit, period, with_profile=False)

@@ -16,11 +16,13 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
-from skm.models import Period, ReportJob, Response, Unit, User
+from skm.models import Period, ReportJob, Unit, User
+from skm.reports.data import RESULT_KINDS
+from skm.survey.reporting import period_respondents, require_respondents
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +33,18 @@ STALE_AFTER = dt.timedelta(minutes=30)
 KEEP_FINISHED = dt.timedelta(days=7)
 
 
-def respondents_in(session: Session, unit: Unit, period: Period) -> int:
-    return session.scalar(
-        select(func.count(Response.id)).where(
-            Response.unit_id == unit.id, Response.survey_date >= period.start_date,
-            Response.survey_date <= period.end_date, Response.excluded.is_(False))
-    ) or 0
-
-
 def needs_job(session: Session, kind: str, unit: Unit, period: Optional[Period], sync_max: int) -> bool:
-    return kind in LONG_KINDS and period is not None and respondents_in(session, unit, period) > sync_max
+    return kind in LONG_KINDS and period is not None and period_respondents(session, unit, period) > sync_max
 
 
 def create_job(session: Session, kind: str, unit: Unit, period: Optional[Period], user: Optional[User],
                filename: str) -> ReportJob:
+    """Queue a long document (flush only); refused (DomainError) for a period without
+    respondents, like every other way of making a result-based document."""
+    total = require_respondents(session, unit, period) if period is not None and kind in RESULT_KINDS else 0
     prune_jobs(session, unit.id)
     job = ReportJob(unit_id=unit.id, period_id=period.id if period else None, kind=kind, status="queued",
-                    total=respondents_in(session, unit, period) if period else 0, filename=filename,
+                    total=total, filename=filename,
                     created_by_id=user.id if user else None)
     session.add(job)
     session.flush()

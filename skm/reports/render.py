@@ -15,10 +15,12 @@ from typing import Optional
 from flask import current_app, has_request_context, render_template
 from markupsafe import Markup
 
+from skm.core.clock import unit_today
 from skm.models import Period, Unit
 from skm.reports import data as R
 from skm.reports.pdf import RestrictedLinks, font_face_css, html_to_pdf
 from skm.reports.sheets import SheetLayout, data_sheet_pdf, suggestions_pdf
+from skm.survey.reporting import require_respondents
 
 PDF_KINDS = ("laporan", "pengolahan", "poster", "poster-a3", "kuesioner", "tindak-lanjut")
 
@@ -72,9 +74,8 @@ def filename(kind: str, unit: Unit, period: Optional[Period] = None, suffix: str
 def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optional[dt.date] = None,
           progress: Optional[Callable[[int], None]] = None, plan=None,
           links: Optional[RestrictedLinks] = None) -> bytes:
-    """The PDF bytes of one document kind (see skm.reports.KINDS)."""
-    from skm.core.clock import unit_today
-
+    """The PDF bytes of one document kind (see skm.reports.KINDS). A result-based kind for
+    a period without respondents raises DomainError: no signed report of nothing."""
     today = today or unit_today(unit)  # signature date in the unit's time zone
     if kind == "kuesioner":
         return render_pdf("reports/kuesioner.html", links=links, **R.questionnaire_sheet(unit))
@@ -86,6 +87,8 @@ def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optio
         return render_pdf("reports/tindak_lanjut.html", links=links, **followup_context(session, unit, plan, today))
     if period is None:
         raise R.DomainError("Pilih periode.")
+    if kind in R.RESULT_KINDS:
+        require_respondents(session, unit, period)
     if kind in ("poster", "poster-a3"):
         size = "a3" if kind == "poster-a3" else "a4"
         return render_pdf("reports/poster_pdf.html", links=links, size=size, **R.poster(session, unit, period))

@@ -14,17 +14,11 @@ from typing import Optional
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from skm.core.clock import unit_today
 from skm.models import AlertRule, Answer, Element, Period, Response, Service, Unit
 from skm.scoring.results import Results, Scope, _response_filter, period_results
 
 WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-UTC_OFFSET_HOURS = {"WIB": 7, "WITA": 8, "WIT": 9}  # Indonesia has no daylight saving time
-
-
-def unit_now(unit: Unit, now_utc: Optional[dt.datetime] = None) -> dt.datetime:
-    """The unit's local wall-clock time (naive), from UTC."""
-    now_utc = now_utc or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now_utc + dt.timedelta(hours=UTC_OFFSET_HOURS.get(unit.timezone, 7))
 
 
 # --- Trend ------------------------------------------------------------------------
@@ -273,7 +267,7 @@ def find_alerts(session: Session, unit: Unit, rule: AlertRule, start: dt.date, e
 
 
 def recent_alerts(session: Session, unit: Unit, days: int = 7, now_utc: Optional[dt.datetime] = None) -> list[Alert]:
-    today = unit_now(unit, now_utc).date()
+    today = unit_today(unit, now_utc)
     return find_alerts(session, unit, alert_rule(session, unit), today - dt.timedelta(days=days - 1), today)
 
 

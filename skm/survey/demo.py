@@ -7,6 +7,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from skm.core.clock import unit_today
 from skm.models import Period, Unit
 from skm.survey.periods import quarter
 from skm.survey.responses import ResponseData, record_response
@@ -45,13 +46,13 @@ def last_quarters(today: dt.date, count: int = 4):
 
 def seed_demo(session: Session, today: dt.date | None = None, seed: int = 2017) -> Unit:
     rng = random.Random(seed)
-    today = today or dt.date.today()
     unit = create_unit(
         session, "DEMO", "Dinas Penanaman Modal dan PTSP Kota Contoh",
         address="Jl. Merdeka No. 17, Kota Contoh", phone="(0274) 555-0117", city="Kota Contoh",
         timezone="WIB", head_name="Dr. Siti Rahmawati, S.E., M.M.", head_position="Kepala Dinas",
         head_rank="Pembina Utama Muda (IV/c)", head_nip="197203151998032004", kiosk_show_ikm=True,
     )
+    today = today or unit_today(unit)
     services = add_services(session, unit, ["Izin Usaha", "Izin Mendirikan Bangunan", "Konsultasi Perizinan"])
     for span in last_quarters(today):
         if session.scalar(select(Period).where(Period.name == span.name)) is None:
