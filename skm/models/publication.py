@@ -6,7 +6,7 @@ opted out, and it was not withdrawn after that closing (see skm.survey.publicati
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,8 +16,12 @@ from skm.extensions import db
 
 PUBLICATION_ACTIONS = ("withdraw", "republish", "opt_out", "opt_in")
 
+# db.Model is a dynamic attribute mypy cannot resolve; subclassing it through an Any alias
+# keeps these new tables out of that (pre-existing) error until skm.extensions types it.
+Model: Any = db.Model
 
-class PublicationOptOut(db.Model):
+
+class PublicationOptOut(Model):
     """A unit that does not publish its results (one row per opted-out unit)."""
 
     __tablename__ = "publication_opt_out"
@@ -27,7 +31,7 @@ class PublicationOptOut(db.Model):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
 
 
-class PublicationWithdrawal(db.Model):
+class PublicationWithdrawal(Model):
     """A publication withdrawn by the unit; a later closing of the period publishes it again."""
 
     __tablename__ = "publication_withdrawal"
@@ -39,7 +43,7 @@ class PublicationWithdrawal(db.Model):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
 
 
-class PublicationLog(db.Model):
+class PublicationLog(Model):
     """Who withdrew, republished, opted out or back in, when, and why."""
 
     __tablename__ = "publication_log"
