@@ -14,6 +14,7 @@ from . import (  # noqa: E402,F401  # noqa: E402,F401  (issue 4)
     periods,
     public,
     publication,
+    recap,
     reports,  # noqa: E402,F401
     units,
     views,  # noqa: E402,F401
