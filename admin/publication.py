@@ -81,6 +81,43 @@ def unit_publication_republish(unit_id: int, period_id: int):
                   f"Hasil periode {period.name} dipublikasikan kembali.")
 
 
+SUGGESTION_PAGE = 100
+
+
+@bp.route("/units/<int:unit_id>/publikasi/saran")
+@roles_required(*EDITORS)
+def unit_publication_suggestions(unit_id: int):
+    unit = get_unit(unit_id)
+    raw = request.args.get("period", "")
+    period = db.session.get(Period, int(raw)) if raw.isdigit() else None
+    if period is None:
+        flash("Pilih periode terlebih dahulu.")
+        return redirect(url_for("admin.unit_publication", unit_id=unit.id))
+    rows, total = P.period_suggestions(db.session, unit, period, SUGGESTION_PAGE)
+    return render_template("admin/publication/suggestions.html", unit=unit, period=period, rows=rows, total=total,
+                           picked=P.picked_ids(db.session, unit),
+                           published=P.is_published(db.session, unit, period))
+
+
+@bp.route("/units/<int:unit_id>/publikasi/saran/<int:response_id>", methods=["POST"])
+@roles_required(*EDITORS)
+def unit_publication_pick(unit_id: int, response_id: int):
+    public = request.form.get("public") == "1"
+    back = request.form.get("period", "")
+    unit = get_unit(unit_id)
+    try:
+        P.set_suggestion_public(db.session, unit, response_id, current_user, public)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc))
+    else:
+        db.session.commit()
+        flash("Saran ditampilkan di halaman publik." if public else "Saran tidak lagi ditampilkan di halaman publik.")
+    if back.isdigit():
+        return redirect(url_for("admin.unit_publication_suggestions", unit_id=unit.id, period=back))
+    return redirect(url_for("admin.unit_publication", unit_id=unit.id))
+
+
 @bp.route("/rtl/photo/<int:photo_id>/publik", methods=["POST"])
 @roles_required(*EDITORS)
 def followup_photo_public(photo_id: int):

@@ -10,7 +10,7 @@ from skm.followup import plans as followup
 from skm.models import Period, Unit, User
 from skm.survey.period_admin import close_period
 from skm.survey.periods import quarter
-from skm.survey.publication import set_opt_out
+from skm.survey.publication import set_opt_out, set_suggestion_public
 from tests.admin_fixtures import tiny_png
 from tests.factories import make_period, make_response, make_unit, make_user
 
@@ -24,7 +24,8 @@ PUB_RATINGS = {
 }
 OPEN_RATINGS = [[1] * 9]  # Triwulan I 2024, never closed: IKM 25,00 must never be public
 HIDDEN_RATINGS = [[2] * 9, [2] * 9]  # the opted-out unit: IKM 50,00
-SECRETS = ("SARAN-PUB-RAHASIA", "RAHASIA HID", "HID-AKSI", "AKSI-BELUM", "Dinas Tertutup", "Triwulan I 2024",
+PICKED = "Mohon ruang tunggu diperluas"  # picked by the unit, in a published period: public
+SECRETS = ("SARAN-PUB-RAHASIA", "SARAN-TERBUKA-DIPILIH", "RAHASIA HID", "HID-AKSI", "AKSI-BELUM", "Dinas Tertutup", "Triwulan I 2024",
            "25,00", "50,00", "FOTO-PRIVAT")
 
 
@@ -46,6 +47,7 @@ class PublicWorld:
     public_photo: int = 0
     private_photo: int = 0
     hidden_photo: int = 0
+    picked_response: int = 0
 
 
 def _day(period: Period, offset: int) -> dt.date:
@@ -59,20 +61,28 @@ def build_public_world(session, upload_root: str) -> PublicWorld:
     w = PublicWorld(admin, pub, hid)
     for year, q in [*PUB_RATINGS, (2024, 1)]:
         w.periods[(year, q)] = make_period(session, quarter(year, q), population=50)
+    picks = []
     for key, rows in PUB_RATINGS.items():
         for i, ratings in enumerate(rows):
-            make_response(session, pub, ratings, day=_day(w.periods[key], 10 + i), gender="P" if i % 2 else "L",
-                          suggestion="SARAN-PUB-RAHASIA" if key == (2023, 3) else None)
+            text = (PICKED if i == 0 else "SARAN-PUB-RAHASIA") if key == (2023, 3) else None
+            response = make_response(session, pub, ratings, day=_day(w.periods[key], 10 + i),
+                                     gender="P" if i % 2 else "L", suggestion=text)
+            if text == PICKED:
+                picks.append(response)
+                w.picked_response = response.id
     q3 = w.periods[(2023, 3)]
     excluded = make_response(session, pub, [1] * 9, day=_day(q3, 20))
     excluded.excluded = True
     for a in excluded.answers:
         a.excluded = True
     for ratings in OPEN_RATINGS:
-        make_response(session, pub, ratings, day=_day(w.periods[(2024, 1)], 5))
+        picks.append(make_response(session, pub, ratings, day=_day(w.periods[(2024, 1)], 5),
+                                   suggestion="SARAN-TERBUKA-DIPILIH"))
     for ratings in HIDDEN_RATINGS:
-        make_response(session, hid, ratings, day=_day(q3, 3), suggestion="RAHASIA HID")
+        picks.append(make_response(session, hid, ratings, day=_day(q3, 3), suggestion="RAHASIA HID"))
     session.flush()
+    for response in picks:  # picked, but only the first is in a published period of a publishing unit
+        set_suggestion_public(session, pub if response.unit_id == pub.id else hid, response.id, admin, True)
 
     # Follow-up of the published unit's Triwulan III 2023: one action done, one not.
     plan = followup.create_plan(session, pub, q3, admin)

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from skm.core.formatting import number_id
 from skm.followup.public import rotating_item, said_done_items
-from skm.models import PeriodUnitLog, PublicationLog
+from skm.models import PeriodUnitLog, PublicationLog, Response
 from skm.survey import publication as P
 from skm.survey.period_admin import close_period, reopen_period
 from tests.factories import login
 from tests.publication_fixtures import (
+    PICKED,
     PUB_RATINGS,
     SECRETS,
     build_public_world,
@@ -76,7 +77,7 @@ def test_withdraw_and_republish_are_logged_and_a_new_closing_republishes(db, wor
         P.republish(db.session, world.pub, q4, world.admin)  # open periods are never public
     close_period(db.session, q4, world.pub, world.admin)
     assert P.is_published(db.session, world.pub, q4)
-    log = [(e.action, e.note, e.user_id) for e in P.publication_log(db.session, world.pub)]
+    log = [(e.action, e.note, e.user_id) for e in P.publication_log(db.session, world.pub) if e.period_id]
     assert log == [("withdraw", "lagi", world.admin.id), ("republish", "", world.admin.id),
                    ("withdraw", "angka salah", world.admin.id)]
 
@@ -92,7 +93,8 @@ def test_opt_out_hides_the_unit_and_is_logged(db, world, client):
     P.set_opt_out(db.session, world.hid, world.admin, False)  # the hidden unit opts back in
     db.session.commit()
     assert "Dinas Tertutup" in client.get("/publik").get_data(as_text=True)
-    actions = db.session.scalars(select(PublicationLog.action).order_by(PublicationLog.id)).all()
+    actions = db.session.scalars(select(PublicationLog.action).where(
+        PublicationLog.action.in_(["opt_out", "opt_in"])).order_by(PublicationLog.id)).all()
     assert actions == ["opt_out", "opt_out", "opt_in"]
 
 
@@ -105,13 +107,41 @@ def test_manager_withdraws_through_the_page_and_bad_input_changes_nothing(app, d
     q4 = world.periods[(2023, 4)]
     page = client.get(f"/admin/units/{world.pub.id}/publikasi").get_data(as_text=True)
     assert "Tarik publikasi" in page and "Dinas Terbuka" in page
+    before = len(P.publication_log(db.session, world.pub))
     r = client.post(f"/admin/units/{world.pub.id}/publikasi/pilihan", data={"publish": "x"}, follow_redirects=True)
     assert "Pilih apakah hasil unit dipublikasikan." in r.get_data(as_text=True)
-    assert db.session.scalar(select(PublicationLog.id).where(PublicationLog.unit_id == world.pub.id)) is None
+    assert len(P.publication_log(db.session, world.pub)) == before and not P.opted_out(db.session, world.pub)
     client.post(f"/admin/units/{world.pub.id}/publikasi/{q4.id}/tarik", data={"note": "salah ketik"})
     db.session.expire_all()
     assert not P.is_published(db.session, world.pub, q4)
     assert client.post(f"/admin/units/{world.hid.id}/publikasi/pilihan", data={"publish": "1"}).status_code == 403
+
+
+def test_only_picked_suggestions_of_published_periods_are_public(app, db, world, client, no_csrf):
+    html = client.get("/publik/PUB").get_data(as_text=True)
+    assert PICKED in html and "SARAN-PUB-RAHASIA" not in html and "SARAN-TERBUKA-DIPILIH" not in html
+    assert [s.text for s in P.public_suggestions(db.session, world.pub)] == [PICKED]
+    # unpicked through the page (logged): gone
+    login(client, "admin")
+    q3 = world.periods[(2023, 3)]
+    page = client.get(f"/admin/units/{world.pub.id}/publikasi/saran?period={q3.id}").get_data(as_text=True)
+    assert PICKED in page and "SARAN-PUB-RAHASIA" in page
+    client.post(f"/admin/units/{world.pub.id}/publikasi/saran/{world.picked_response}",
+                data={"public": "0", "period": str(q3.id)})
+    assert PICKED not in client.get("/publik/PUB").get_data(as_text=True)
+    assert db.session.scalars(select(PublicationLog.action).where(
+        PublicationLog.unit_id == world.pub.id).order_by(PublicationLog.id)).all()[-1] == "unpick"
+    # another unit's response cannot be picked from this unit's page
+    hid_response = db.session.scalar(select(Response.id).where(Response.unit_id == world.hid.id))
+    r = client.post(f"/admin/units/{world.pub.id}/publikasi/saran/{hid_response}", data={"public": "1"},
+                    follow_redirects=True)
+    assert "Saran tidak ditemukan pada unit ini." in r.get_data(as_text=True)
+    # an excluded response's suggestion is not shown even when picked
+    P.set_suggestion_public(db.session, world.pub, world.picked_response, world.admin, True)
+    response = db.session.get(Response, world.picked_response)
+    response.excluded = True
+    db.session.commit()
+    assert P.public_suggestions(db.session, world.pub) == []
 
 
 def test_cli_close_and_reopen_period(app, db, world):

@@ -21,6 +21,7 @@ from skm.models.publication import (
     PublicationLog,
     PublicationOptOut,
     PublicationWithdrawal,
+    PublishedSuggestion,
 )
 from skm.models.reports import ReportJob
 from skm.models.survey import (
@@ -41,6 +42,6 @@ __all__ = [
     "AlertRule", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
     "FollowUpPlan", "FollowUpPriority", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
     "Period", "PeriodUnit", "PeriodUnitLog", "PUBLICATION_ACTIONS", "PublicationLog", "PublicationOptOut",
-    "PublicationWithdrawal", "Questionnaire", "ReportJob", "Response", "Service", "Unit",
+    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "Response", "Service", "Unit",
     "User", "user_unit", "utcnow",
 ]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from skm.core.clock import utcnow
 from skm.extensions import db
 
-PUBLICATION_ACTIONS = ("withdraw", "republish", "opt_out", "opt_in")
+PUBLICATION_ACTIONS = ("withdraw", "republish", "opt_out", "opt_in", "pick", "unpick")
 
 # db.Model is a dynamic attribute mypy cannot resolve; subclassing it through an Any alias
 # keeps these new tables out of that (pre-existing) error until skm.extensions types it.
@@ -43,11 +43,24 @@ class PublicationWithdrawal(Model):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
 
 
+class PublishedSuggestion(Model):
+    """A suggestion the unit picked for its public page (shown only while its period is published)."""
+
+    __tablename__ = "published_suggestion"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+
 class PublicationLog(Model):
-    """Who withdrew, republished, opted out or back in, when, and why."""
+    """Who withdrew, republished, opted out or back in, picked a suggestion, when, and why."""
 
     __tablename__ = "publication_log"
-    __table_args__ = (CheckConstraint("action IN ('withdraw','republish','opt_out','opt_in')", name="action"),)
+    __table_args__ = (
+        CheckConstraint("action IN ('withdraw','republish','opt_out','opt_in','pick','unpick')", name="action"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     period_id: Mapped[Optional[int]] = mapped_column(ForeignKey("period.id"))

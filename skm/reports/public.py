@@ -2,7 +2,8 @@
 
 Figures come from skm.scoring.results (the dashboard's numbers, so anything the results
 leave out -- excluded or quarantined responses -- is left out here too) and are formatted
-with skm.core.formatting. Suggestion text is never part of this data.
+with skm.core.formatting. Suggestion text appears only when the unit picked it
+(skm.survey.publication.public_suggestions).
 No Flask here.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from skm.core.formatting import date_range_id, integer_id, number_id
 from skm.followup.public import SaidDoneItem, said_done_items
 from skm.models import Period, Unit
 from skm.scoring.results import period_results
-from skm.survey.publication import published_periods, publishing_units
+from skm.survey.publication import PublicSuggestion, public_suggestions, published_periods, publishing_units
 
 TREND_PERIODS = 4
 
@@ -41,6 +42,7 @@ class PublicUnit:
     trend: list[PublishedFigure]  # oldest first, at most TREND_PERIODS
     archive: list[dict]  # every published period, newest first: {"period_id", "period", "period_range"}
     items: list[SaidDoneItem] = field(default_factory=list)
+    suggestions: list[PublicSuggestion] = field(default_factory=list)  # picked by the unit
 
 
 def figure(session: Session, unit: Unit, period: Period) -> PublishedFigure:
@@ -66,6 +68,7 @@ def public_unit(session: Session, unit: Unit) -> Optional[PublicUnit]:
         archive=[{"period_id": p.id, "period": p.name, "period_range": date_range_id(p.start_date, p.end_date)}
                  for p in periods],
         items=said_done_items(session, unit),
+        suggestions=public_suggestions(session, unit),
     )
 
 

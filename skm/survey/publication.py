@@ -10,6 +10,7 @@ Plain functions, no Flask; they flush, never commit.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
@@ -25,12 +26,15 @@ from skm.models import (
     PublicationLog,
     PublicationOptOut,
     PublicationWithdrawal,
+    PublishedSuggestion,
+    Response,
     Unit,
     User,
 )
 
 ACTION_LABELS = {"withdraw": "publikasi ditarik", "republish": "dipublikasikan kembali",
-                 "opt_out": "tidak mempublikasikan hasil", "opt_in": "mempublikasikan hasil"}
+                 "opt_out": "tidak mempublikasikan hasil", "opt_in": "mempublikasikan hasil",
+                 "pick": "saran dipilih untuk publik", "unpick": "saran tidak lagi dipublikasikan"}
 NOTE_MAX = 300
 
 
@@ -161,3 +165,70 @@ def period_states(session: Session, unit: Unit) -> list[PeriodState]:
 def publication_log(session: Session, unit: Unit) -> list[PublicationLog]:
     return list(session.scalars(select(PublicationLog).where(PublicationLog.unit_id == unit.id)
                                 .order_by(PublicationLog.at.desc(), PublicationLog.id.desc())))
+
+
+# --------------------------------------------------------------------------- picked suggestions
+
+
+def picked_ids(session: Session, unit: Unit) -> set[int]:
+    return set(session.scalars(select(PublishedSuggestion.response_id)
+                               .where(PublishedSuggestion.unit_id == unit.id)))
+
+
+def set_suggestion_public(session: Session, unit: Unit, response_id: int, user: Optional[User],
+                          public: bool) -> None:
+    """Pick a respondent's suggestion for the public page (or unpick it); logged.
+
+    It is shown only while the response's period is published and the response counts."""
+    response = session.get(Response, response_id)
+    if response is None or response.unit_id != unit.id:
+        raise DomainError("Saran tidak ditemukan pada unit ini.")
+    if not (response.suggestion or "").strip():
+        raise DomainError("Responden ini tidak menulis saran.")
+    row = session.scalar(select(PublishedSuggestion).where(PublishedSuggestion.response_id == response_id))
+    if public == (row is not None):
+        return
+    if public:
+        session.add(PublishedSuggestion(response_id=response_id, unit_id=unit.id, at=utcnow(),
+                                        user_id=user.id if user else None))
+    else:
+        session.delete(row)
+    _log(session, unit, None, "pick" if public else "unpick", user, f"saran #{response_id}")
+    session.flush()
+
+
+def period_suggestions(session: Session, unit: Unit, period: Period, limit: int = 100):
+    """The period's suggestions to pick from (skm.scoring.analytics, the dashboard's list): (rows, total)."""
+    from skm.scoring.analytics import suggestions
+    from skm.scoring.results import Scope
+
+    return suggestions(session, Scope(unit.id, period.start_date, period.end_date), limit=limit)
+
+
+@dataclass
+class PublicSuggestion:
+    response_id: int
+    survey_date: dt.date
+    text: str
+    period_name: str
+
+
+def public_suggestions(session: Session, unit: Unit) -> list[PublicSuggestion]:
+    """Picked suggestions whose period is published and whose response still counts, newest first."""
+    from skm.scoring.results import Scope, _response_filter
+
+    picked = picked_ids(session, unit)
+    if not picked:
+        return []
+    out = []
+    for period in published_periods(session, unit):
+        scope = Scope(unit.id, period.start_date, period.end_date)
+        for rid, day, text in session.execute(
+            select(Response.id, Response.survey_date, Response.suggestion)
+            .where(*_response_filter(scope), Response.id.in_(picked))
+            .order_by(Response.survey_date.desc(), Response.id.desc())
+        ):
+            text = (text or "").strip()
+            if text:
+                out.append(PublicSuggestion(rid, day, text, period.name))
+    return out

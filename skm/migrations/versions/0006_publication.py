@@ -1,4 +1,4 @@
-"""publication: opt-out, withdrawals, their log; public flag on follow-up photos
+"""publication: opt-out, withdrawals, picked suggestions, their log; public flag on follow-up photos
 
 Revision ID: 0006_publication
 Revises: 0005_reports
@@ -52,7 +52,7 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("note", sa.String(length=300), nullable=False),
-        sa.CheckConstraint("action IN ('withdraw','republish','opt_out','opt_in')",
+        sa.CheckConstraint("action IN ('withdraw','republish','opt_out','opt_in','pick','unpick')",
                            name=op.f("ck_publication_log_action")),
         sa.ForeignKeyConstraint(["period_id"], ["period.id"], name=op.f("fk_publication_log_period_id_period")),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_publication_log_unit_id_unit")),
@@ -61,6 +61,22 @@ def upgrade():
     )
     with op.batch_alter_table("publication_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_publication_log_unit_id"), ["unit_id"], unique=False)
+    op.create_table(
+        "published_suggestion",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["response_id"], ["response.id"], ondelete="CASCADE",
+                                name=op.f("fk_published_suggestion_response_id_response")),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_published_suggestion_unit_id_unit")),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_published_suggestion_user_id_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_published_suggestion")),
+        sa.UniqueConstraint("response_id", name=op.f("uq_published_suggestion_response_id")),
+    )
+    with op.batch_alter_table("published_suggestion", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_published_suggestion_unit_id"), ["unit_id"], unique=False)
     with op.batch_alter_table("followup_photo", schema=None) as batch_op:
         batch_op.add_column(sa.Column("public", sa.Boolean(), server_default=sa.false(), nullable=False))
 
@@ -68,6 +84,9 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("followup_photo", schema=None) as batch_op:
         batch_op.drop_column("public")
+    with op.batch_alter_table("published_suggestion", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_published_suggestion_unit_id"))
+    op.drop_table("published_suggestion")
     with op.batch_alter_table("publication_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_publication_log_unit_id"))
     op.drop_table("publication_log")
