@@ -21,7 +21,10 @@ from skm.survey.publication import is_published
 from .reports import display_bp
 
 LOBBY_REFRESH_SECONDS = 300
-PUBLIC_CACHE = "public, max-age=60"
+# Pages revalidate on every visit, so a withdrawn publication disappears at once; a poster
+# already downloaded is the visitor's copy anyway.
+PAGE_CACHE = "no-cache"
+POSTER_CACHE = "public, max-age=300"
 
 
 def _lobby() -> bool:
@@ -30,7 +33,7 @@ def _lobby() -> bool:
 
 def _page(template: str, **ctx):
     response = make_response(render_template(template, lobby=_lobby(), refresh=LOBBY_REFRESH_SECONDS, **ctx))
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Cache-Control"] = PAGE_CACHE
     return response
 
 
@@ -64,7 +67,7 @@ def public_poster(code: str, period_id: int):
     response = make_response(build("poster", db.session, unit, period))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{filename("poster", unit, period)}"'
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Cache-Control"] = POSTER_CACHE
     return response
 
 
@@ -78,7 +81,7 @@ def public_photo_file(photo_id: int, size: str):
         response = send_file(path, mimetype=photo.mime_type, max_age=0, conditional=True)
     except (FileNotFoundError, DomainError):
         abort(404)
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = PAGE_CACHE
     return response
 
 

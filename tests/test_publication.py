@@ -43,7 +43,9 @@ def _text(response) -> str:
 def test_closing_publishes_and_reopening_takes_it_back(db, world, client):
     q4 = world.periods[(2023, 4)]
     assert P.is_published(db.session, world.pub, q4)
-    page = client.get("/publik").get_data(as_text=True)
+    response = client.get("/publik")
+    assert response.headers["Cache-Control"] == "no-cache"  # a withdrawal shows at the next visit
+    page = response.get_data(as_text=True)
     latest = number_id(exact_ikm(PUB_RATINGS[(2023, 4)]))
     assert "Dinas Terbuka" in page and f">{latest}<" in page and "Triwulan IV 2023" in page
     assert client.get(f"/publik/PUB/poster/{q4.id}.pdf").status_code == 200
