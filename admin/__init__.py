@@ -12,6 +12,9 @@ from . import (  # noqa: E402,F401  # noqa: E402,F401  (issue 4)
     entry,
     followup,  # noqa: E402,F401
     periods,
+    public,
+    publication,
+    recap,
     reports,  # noqa: E402,F401
     units,
     views,  # noqa: E402,F401

@@ -128,7 +128,8 @@ def test_anonymous_reaches_only_login_pairing_and_paired_kiosk(app, db, client):
 
     make_unit(db.session, "UJI")
     db.session.commit()
-    values = {"token": "x" * 32, "step": "el-U1", "action": "pause", "code": "ABCD1234", "filename": "js/kiosk.js"}
+    values = {"token": "x" * 32, "step": "el-U1", "action": "pause", "code": "ABCD1234", "filename": "js/kiosk.js",
+              "period_id": 1, "photo_id": 1, "size": "thumb"}
     allowed = {"static", "root", "kiosk.index", "kiosk.pair_link", "kiosk.pair"}
     seen = 0
     for rule in app.url_map.iter_rules():
@@ -147,6 +148,12 @@ def test_anonymous_reaches_only_login_pairing_and_paired_kiosk(app, db, client):
                 assert response.status_code in (200, 303, 400, 403), (url, response.status_code)
             elif rule.endpoint == "kiosk.logo":
                 assert response.status_code == 404
+            elif rule.endpoint == "display.public_index":
+                # the public results page: nothing is published yet (tests/test_publication.py walks it)
+                assert response.status_code == 200 and "Belum ada hasil survei yang dipublikasikan" in \
+                    response.get_data(as_text=True)
+            elif rule.endpoint.startswith("display.public_"):
+                assert response.status_code == 404, (url, method, response.status_code)
             elif rule.endpoint == "display.poster_public":
                 # the lobby poster is public only for a unit that shows its IKM
                 assert response.status_code == 404

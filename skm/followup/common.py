@@ -53,6 +53,7 @@ FIELD_LABELS = {
     "target_date": "Target waktu",
     "pending_pic": "Penanggung jawab penyelesaian",
     "photo": "Foto dokumentasi",
+    "photo_public": "Foto ditampilkan untuk publik",
 }
 STATUS_LABELS = {"sudah": "Sudah", "belum": "Belum"}
 

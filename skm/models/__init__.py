@@ -16,6 +16,13 @@ from skm.models.followup import (
     FollowUpPriority,
 )
 from skm.models.kiosk import SURVEY_STATES, Device, KioskPinAttempt, KioskSurvey
+from skm.models.publication import (
+    PUBLICATION_ACTIONS,
+    PublicationLog,
+    PublicationOptOut,
+    PublicationWithdrawal,
+    PublishedSuggestion,
+)
 from skm.models.reports import ReportJob
 from skm.models.survey import (
     Answer,
@@ -34,6 +41,7 @@ __all__ = [
     "ACTION_STATUSES", "CHANNELS", "PERIOD_KINDS", "ROLES", "SURVEY_STATES", "TIMEZONES",
     "AlertRule", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
     "FollowUpPlan", "FollowUpPriority", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
-    "Period", "PeriodUnit", "PeriodUnitLog", "Questionnaire", "ReportJob", "Response", "Service", "Unit",
+    "Period", "PeriodUnit", "PeriodUnitLog", "PUBLICATION_ACTIONS", "PublicationLog", "PublicationOptOut",
+    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "Response", "Service", "Unit",
     "User", "user_unit", "utcnow",
 ]

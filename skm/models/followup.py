@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -145,6 +146,8 @@ class FollowUpPhoto(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(Integer)
     caption: Mapped[str] = mapped_column(String(300), default="")
+    # Shown on the public results page beside the realized action ("kami menindaklanjuti").
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
 
