@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
+from skm.accounts import MIN_PASSWORD, user_for_session
 from skm.core import clock, formatting
 from skm.extensions import db, login_manager
-from skm.models import User
 
 ERROR_TEXT = {
     400: "Permintaan tidak valid.",
@@ -26,10 +26,9 @@ CSP = (
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str):
+    # "<id>:<session version>": a revoked version (logout, new password) loads nobody.
+    return user_for_session(db.session, session_id)
 
 
 def register_web(app: Flask) -> None:
@@ -40,7 +39,7 @@ def register_web(app: Flask) -> None:
         date_id=formatting.date_id,
         datetime_id=formatting.datetime_id,
     )
-    app.jinja_env.globals.update(unit_datetime=clock.unit_datetime)
+    app.jinja_env.globals.update(unit_datetime=clock.unit_datetime, min_password=MIN_PASSWORD)
 
     @app.after_request
     def _headers(response):

@@ -1,0 +1,207 @@
+"""Issue 13 ("Trust, round two"): revocable sessions, password rules, throttles that an
+attacker cannot turn against the owner, security headers, private files, quiet errors."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from skm.accounts import FREE_FAILURES, IP_FREE_FAILURES, check_password_policy
+from skm.core.errors import DomainError
+from skm.models import User
+from tests.factories import PASSWORD, login, make_user
+
+
+def _switch_client():
+    """One app context spans the test: drop Flask-Login's cached user between clients."""
+    from flask import g
+
+    g.pop("_login_user", None)
+
+
+def _copy_of(app, client):
+    """A second browser holding a copy of this client's session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    return thief
+
+
+def _opens_results(client) -> bool:
+    _switch_client()
+    return client.get("/admin/").status_code == 200
+
+
+# --- 1. sessions end on the server ------------------------------------------------------
+
+def test_a_copied_cookie_stops_working_after_logout(app, db, client, no_csrf):
+    make_user(db.session, "ani", "manager")
+    db.session.commit()
+    login(client, "ani")
+    thief = _copy_of(app, client)
+    assert _opens_results(thief)
+    _switch_client()
+    client.post("/admin/logout")
+    assert not _opens_results(thief)
+    assert not _opens_results(client)
+
+
+def test_the_cookie_carries_an_opaque_session_version_not_the_password_hash(app, db, client, no_csrf):
+    user = make_user(db.session, "ani", "manager")
+    db.session.commit()
+    login(client, "ani")
+    data = app.session_interface.get_signing_serializer(app).loads(client.get_cookie("session").value)
+    assert "pw" not in data
+    assert user.password_hash[-16:] not in repr(data)
+    assert data["_user_id"] == f"{user.id}:{user.session_version}"
+    assert re.fullmatch(r"[0-9a-f]{32}", user.session_version)
+
+
+def test_a_password_change_ends_every_other_copy_but_not_this_session(app, db, client, no_csrf):
+    make_user(db.session, "ani", "manager")
+    db.session.commit()
+    login(client, "ani")
+    thief = _copy_of(app, client)
+    _switch_client()
+    new = "kopi-tubruk-pagi-hari"
+    r = client.post("/admin/password", data={"current": PASSWORD, "new": new, "confirm": new})
+    assert r.status_code == 302
+    assert _opens_results(client)
+    assert not _opens_results(thief)
+
+
+def test_admin_signs_a_user_out_everywhere(app, db, no_csrf):
+    make_user(db.session, "admin", "admin")
+    ani = make_user(db.session, "ani", "manager")
+    db.session.commit()
+    ani_browser = app.test_client()
+    login(ani_browser, "ani")
+    assert _opens_results(ani_browser)
+    boss = app.test_client()
+    _switch_client()
+    login(boss, "admin")
+    page = boss.get(f"/admin/accounts/{ani.id}").get_data(as_text=True)
+    assert 'value="signout"' in page and "Keluar dari semua perangkat" in page
+    _switch_client()
+    r = boss.post(f"/admin/accounts/{ani.id}", data={"action": "signout"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/admin/accounts/{ani.id}")
+    assert not _opens_results(ani_browser)
+    assert _opens_results(boss)  # the admin's own session goes on
+    assert login(ani_browser, "ani").status_code == 302  # the password still works
+
+
+def test_sign_out_everywhere_for_oneself(app, db, client, no_csrf):
+    make_user(db.session, "budi", "operator")
+    db.session.commit()
+    login(client, "budi")
+    other_pc = _copy_of(app, client)
+    _switch_client()
+    assert "Keluar dari semua perangkat" in client.get("/admin/password").get_data(as_text=True)
+    r = client.post("/admin/sessions/end")
+    assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
+    assert not _opens_results(other_pc)
+    assert not _opens_results(client)
+
+
+def test_password_page_throttles_guesses_of_the_current_password(app, db, client, no_csrf):
+    make_user(db.session, "ani", "manager")
+    db.session.commit()
+    login(client, "ani")
+    new = "kopi-tubruk-pagi-hari"
+    for i in range(FREE_FAILURES):
+        _switch_client()
+        r = client.post("/admin/password", data={"current": f"tebakan-ke-{i}", "new": new, "confirm": new})
+        assert r.status_code == 200 and "Kata sandi lama salah" in r.get_data(as_text=True)
+    _switch_client()
+    blocked = client.post("/admin/password", data={"current": PASSWORD, "new": new, "confirm": new})
+    assert blocked.status_code == 429 and "Terlalu banyak percobaan" in blocked.get_data(as_text=True)
+    db.session.expire_all()
+    assert login(app.test_client(), "ani", PASSWORD).status_code == 302  # unchanged
+    _switch_client()
+    assert login(app.test_client(), "ani", new).status_code == 200
+
+
+# --- 2. password rules -------------------------------------------------------------------
+
+def test_short_and_common_passwords_are_refused_everywhere(app, db, client, runner, no_csrf):
+    for bad, message in (("12345678", "minimal 10"), ("1234567890", "terlalu umum"), ("QwertyUiop", "terlalu umum"),
+                         ("password12", "terlalu umum")):
+        try:
+            check_password_policy(bad)
+        except DomainError as exc:
+            assert message in str(exc)
+        else:
+            raise AssertionError(f"{bad} accepted")
+    check_password_policy("kopi-tubruk-pagi-hari")
+    admin = make_user(db.session, "admin", "admin")
+    db.session.commit()
+    login(client)
+    # web: new account, reset by an admin, own password change
+    r = client.post("/admin/accounts/new", data={"username": "dewi", "role": "operator", "password": "12345678",
+                                                 "confirm": "12345678"})
+    assert r.status_code == 200 and "minimal 10" in r.get_data(as_text=True)
+    r = client.post("/admin/accounts/new", data={"username": "dewi", "role": "operator", "password": "1234567890",
+                                                 "confirm": "1234567890"})
+    assert r.status_code == 200 and "terlalu umum" in r.get_data(as_text=True)
+    r = client.post(f"/admin/accounts/{admin.id}", data={"action": "reset", "password": "qwertyuiop",
+                                                        "confirm": "qwertyuiop"})
+    assert r.status_code == 200 and "terlalu umum" in r.get_data(as_text=True)
+    r = client.post("/admin/password", data={"current": PASSWORD, "new": "basketball", "confirm": "basketball"})
+    assert r.status_code == 200 and "terlalu umum" in r.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.username == "dewi")) is None
+    # CLI
+    out = runner.invoke(args=["skm", "create-user", "ani", "--role", "admin", "--password-stdin"],
+                        input="1q2w3e4r5t\n")
+    assert out.exit_code != 0 and "terlalu umum" in out.output
+    # the demo admin's generated password passes the same rule
+    out = runner.invoke(args=["skm", "seed-demo"])
+    assert out.exit_code == 0, out.output
+
+
+def test_demo_admin_password_passes_the_rule(app, db, runner, no_csrf):
+    out = runner.invoke(args=["skm", "seed-demo"])
+    assert out.exit_code == 0, out.output
+    password = re.search(r"kata sandi: (\S+)", out.output).group(1)
+    check_password_policy(password)
+    assert login(app.test_client(), "admin", password).status_code == 302
+
+
+def test_the_password_list_is_package_data():
+    import tomllib
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    from skm.accounts import COMMON_PASSWORDS_FILE, common_passwords
+
+    root = Path(__file__).resolve().parent.parent
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["skm"]
+    relative = COMMON_PASSWORDS_FILE.relative_to(root / "skm").as_posix()
+    assert any(fnmatch(relative, g) for g in globs)
+    assert len(common_passwords()) > 10_000
+
+
+# --- 3. throttles an attacker cannot turn against the owner ----------------------------------
+
+def test_an_attacker_elsewhere_cannot_lock_the_owner_out(app, db, no_csrf):
+    make_user(db.session, "admin", "admin")
+    db.session.commit()
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(FREE_FAILURES):
+        assert login(attacker, "admin", "tebakan-salah").status_code == 200
+    assert login(attacker, "admin", PASSWORD).status_code == 429  # the attacker is slowed
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "10.0.0.5"
+    assert login(owner, "admin", PASSWORD).status_code == 302  # the owner is not
+
+
+def test_one_client_guessing_many_accounts_hits_the_looser_address_limit(app, db, no_csrf):
+    make_user(db.session, "admin", "admin")
+    db.session.commit()
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for i in range(IP_FREE_FAILURES):
+        login(attacker, f"nama{i % 3}-{i}", "tebakan-salah")
+    assert login(attacker, "admin", PASSWORD).status_code == 429
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "10.0.0.5"
+    assert login(owner, "admin", PASSWORD).status_code == 302
