@@ -28,7 +28,7 @@ CSP = (
 @login_manager.user_loader
 def load_user(session_id: str):
     # "<id>:<session version>": a revoked version (logout, new password) loads nobody.
-    return user_for_session(db.session, session_id)
+    return user_for_session(db.session(), session_id)
 
 
 def register_web(app: Flask) -> None:
