@@ -24,6 +24,14 @@ CSP = (
     "base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 
+# The app uses none of these browser features: a page (or an injected frame) cannot ask for them.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()"
+)
+# Sent only when the cookies are Secure (the install is served over HTTPS): a year.
+HSTS = "max-age=31536000"
+
 
 @login_manager.user_loader
 def load_user(session_id: str):
@@ -47,6 +55,13 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.blueprint == "admin":
+            # Staff pages and downloads hold personal data: never kept by the browser or a proxy.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         # Fragments and full pages share URLs: caches must keep them apart.
         response.vary.add("HX-Request")
         return response

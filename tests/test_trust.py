@@ -9,7 +9,7 @@ from sqlalchemy import select
 from skm.accounts import FREE_FAILURES, IP_FREE_FAILURES, check_password_policy
 from skm.core.errors import DomainError
 from skm.models import User
-from tests.factories import PASSWORD, login, make_user
+from tests.factories import PASSWORD, login, make_unit, make_user
 
 
 def _switch_client():
@@ -205,3 +205,38 @@ def test_one_client_guessing_many_accounts_hits_the_looser_address_limit(app, db
     owner = app.test_client()
     owner.environ_base["REMOTE_ADDR"] = "10.0.0.5"
     assert login(owner, "admin", PASSWORD).status_code == 302
+
+
+# --- 4. headers -------------------------------------------------------------------------------
+
+def test_admin_pages_are_never_stored_and_every_page_has_a_permissions_policy(app, db, client, no_csrf):
+    make_user(db.session)
+    unit = make_unit(db.session)
+    db.session.commit()
+    assert client.get("/admin/login").headers["Cache-Control"] == "no-store"
+    login(client)
+    for url in ("/admin/", f"/admin/units/{unit.id}/settings", "/admin/accounts"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == "no-store", url
+        policy = response.headers["Permissions-Policy"]
+        assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+    assert "camera=()" in client.get("/kiosk/").headers["Permissions-Policy"]
+    # no HSTS over a plain-HTTP test install (cookies not Secure)
+    assert "Strict-Transport-Security" not in client.get("/admin/login").headers
+
+
+def test_hsts_is_sent_when_cookies_are_secure(tmp_path, monkeypatch):
+    from skm import create_app
+    from skm.extensions import db as _db
+
+    monkeypatch.setenv("SKM_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SKM_SECURE_COOKIES", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SECRET_KEY": "k"})
+    with app.app_context():
+        _db.create_all()
+    response = app.test_client().get("/admin/login", base_url="https://skm.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    monkeypatch.setenv("SKM_SECURE_COOKIES", "false")
+    plain = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SECRET_KEY": "k"})
+    assert "Strict-Transport-Security" not in plain.test_client().get("/admin/login").headers
