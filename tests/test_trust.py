@@ -240,3 +240,71 @@ def test_hsts_is_sent_when_cookies_are_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("SKM_SECURE_COOKIES", "false")
     plain = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SECRET_KEY": "k"})
     assert "Strict-Transport-Security" not in plain.test_client().get("/admin/login").headers
+
+
+# --- 5. private files -----------------------------------------------------------------------
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), "navy").save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_database_uploads_reports_and_previews_are_private(app, tmp_path, monkeypatch):
+    import datetime as dt
+    import io
+    import os
+    import stat
+
+    from skm import create_app
+    from skm.extensions import db as _db
+    from skm.reports.jobs import create_job, run_job
+    from skm.survey.unit_settings import store_logo
+    from tests.factories import make_period, make_response
+    from tests.test_import_web import _rows
+
+    os.umask(0o022)  # what a shell or service manager usually gives a server: the app must tighten it
+    instance = tmp_path / "server"
+    (instance / "uploads" / "logos").mkdir(parents=True, mode=0o755)  # left by an older install
+    monkeypatch.setenv("SKM_INSTANCE_PATH", str(instance))
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    uri = f"sqlite:///{instance / 'skm.sqlite3'}" if sqlite else app.config["SQLALCHEMY_DATABASE_URI"]
+    server = create_app({"TESTING": True, "SECRET_KEY": "k", "SECURE_COOKIES": False, "WTF_CSRF_ENABLED": False,
+                         "UPLOAD_FOLDER": str(instance / "uploads"), "SQLALCHEMY_DATABASE_URI": uri})
+    with server.app_context():
+        if sqlite:
+            _db.create_all()
+        unit = make_unit(_db.session)
+        period = make_period(_db.session)
+        for day in range(3):
+            make_response(_db.session, unit, [3] * 9, day=dt.date(2023, 7, 3 + day))
+        user = make_user(_db.session)
+        _db.session.commit()
+        store_logo(_db.session, unit, _png(), server.config["UPLOAD_FOLDER"])
+        _db.session.commit()
+        job = create_job(_db.session, "pengolahan", unit, period, user, "pengolahan.pdf")
+        _db.session.commit()
+        run_job(server, job.id)
+        unit_id = unit.id
+        _db.session.remove()
+    client = server.test_client()
+    assert login(client).status_code == 302
+    preview = client.post(f"/admin/data/{unit_id}/impor", content_type="multipart/form-data",
+                          data={"kanal": "paper", "berkas": (io.BytesIO(_rows(3).encode()), "a.csv")})
+    assert 'name="token"' in preview.get_data(as_text=True)
+    written = {p.relative_to(instance).as_posix(): stat.S_IMODE(p.stat().st_mode)
+               for p in [instance, *instance.rglob("*")]}
+    with server.app_context():
+        _db.engine.dispose()
+    expected = ["uploads/logos", "uploads/imports", "reports"] + (["skm.sqlite3", "skm.sqlite3-wal"] if sqlite else [])
+    assert all(name in written for name in expected), sorted(written)
+    assert any(name.startswith("reports/job-") for name in written)
+    assert any(name.startswith("uploads/logos/unit-") for name in written)
+    assert any(name.endswith(".bin") for name in written)
+    open_to_others = {name: oct(mode) for name, mode in written.items() if mode & 0o077}
+    assert open_to_others == {}
+    assert written["."] == 0o700
