@@ -308,3 +308,36 @@ def test_database_uploads_reports_and_previews_are_private(app, tmp_path, monkey
     open_to_others = {name: oct(mode) for name, mode in written.items() if mode & 0o077}
     assert open_to_others == {}
     assert written["."] == 0o700
+
+
+# --- 6. report job failures --------------------------------------------------------------------
+
+def test_a_failed_report_job_shows_indonesian_text_and_logs_the_details(app, db, client, caplog, monkeypatch):
+    import datetime as dt
+    import logging
+
+    from skm.models import ReportJob
+    from skm.reports import render
+    from skm.reports.jobs import create_job, run_job
+    from tests.factories import make_period, make_response
+
+    unit = make_unit(db.session)
+    period = make_period(db.session)
+    make_response(db.session, unit, [3] * 9, day=dt.date(2023, 7, 3))
+    user = make_user(db.session)
+    job = create_job(db.session, "pengolahan", unit, period, user, "pengolahan.pdf")
+    db.session.commit()
+
+    def broken(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/srv/skm/instance/reports/job-1.part")
+
+    monkeypatch.setattr(render, "build", broken)
+    with caplog.at_level(logging.ERROR, logger="skm.reports.jobs"):
+        run_job(app, job.id)
+    assert "/srv/skm/instance/reports/job-1.part" in caplog.text  # details in the log
+    db.session.rollback()  # end the test's read snapshot: the job updated its row on its own connection
+    assert db.session.get(ReportJob, job.id).status == "failed"
+    login(client)
+    page = client.get(f"/admin/laporan/job/{job.id}").get_data(as_text=True)
+    assert "Dokumen gagal dibuat: terjadi kesalahan pada server" in page
+    assert "/srv/skm" not in page and "Permission denied" not in page and "Errno" not in page
