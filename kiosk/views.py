@@ -124,9 +124,10 @@ def index():
 @bp.route("/pair/<code>")
 def pair_link(code):
     try:
-        device = D.pairing_device(db.session, code)
+        device = D.pairing_device(db.session, code, client=request.remote_addr)
     except DomainError as exc:
-        return _screen("pair", message=str(exc), code="")
+        db.session.commit()  # keeps the wrong-code count (nothing else was changed)
+        return _screen("pair", status=429 if isinstance(exc, D.PairingThrottled) else 200, message=str(exc), code="")
     return _screen("pair", code=D.normalize_code(code), pairing=device,
                    unit=db.session.get(Unit, device.unit_id))
 
@@ -134,10 +135,11 @@ def pair_link(code):
 @bp.route("/pair", methods=["POST"])
 def pair():
     try:
-        device, raw = D.pair_device(db.session, request.form.get("code", ""))
+        device, raw = D.pair_device(db.session, request.form.get("code", ""), client=request.remote_addr)
     except DomainError as exc:
-        db.session.rollback()
-        return _screen("pair", message=str(exc), code=request.form.get("code", "")[:20])
+        db.session.commit()  # keeps the wrong-code count (nothing else was changed)
+        return _screen("pair", status=429 if isinstance(exc, D.PairingThrottled) else 200,
+                       message=str(exc), code=request.form.get("code", "")[:20])
     db.session.commit()
     response = redirect(url_for("kiosk.index"), code=303)
     response.set_cookie(COOKIE, raw, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",

@@ -341,3 +341,39 @@ def test_a_failed_report_job_shows_indonesian_text_and_logs_the_details(app, db,
     page = client.get(f"/admin/laporan/job/{job.id}").get_data(as_text=True)
     assert "Dokumen gagal dibuat: terjadi kesalahan pada server" in page
     assert "/srv/skm" not in page and "Permission denied" not in page and "Errno" not in page
+
+
+# --- 7. pairing codes are throttled per client ------------------------------------------------
+
+def test_wrong_pairing_codes_are_throttled_per_client_in_the_database(app, db):
+    from flask import g
+
+    from skm.accounts import PAIR_FREE_FAILURES
+    from skm.kiosk import devices as D
+    from skm.models import LoginThrottle
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    unit = make_unit(db.session)
+    device = D.create_pairing(db.session, unit)
+    db.session.commit()
+    code = device.pairing_code
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    for i in range(PAIR_FREE_FAILURES):
+        r = guesser.post("/kiosk/pair", data={"code": f"ZZZZ{i:04d}"})
+        assert r.status_code == 200 and "tidak dikenal" in r.get_data(as_text=True)
+    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == "pair:198.51.100.7"))
+    assert row is not None and row.failures == PAIR_FREE_FAILURES  # shared by every worker
+    # the next guess waits, even a right one, and the pairing link is throttled as well
+    r = guesser.post("/kiosk/pair", data={"code": code})
+    assert r.status_code == 429 and "Terlalu banyak kode pemasangan yang salah" in r.get_data(as_text=True)
+    other_worker = app.test_client()  # another process, same address
+    other_worker.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert other_worker.get(f"/kiosk/pair/{code}").status_code == 429
+    db.session.expire_all()
+    assert db.session.get(type(device), device.id).credential_hash is None  # not paired
+    # a tablet elsewhere pairs with the right code
+    g.pop("_login_user", None)
+    tablet = app.test_client()
+    tablet.environ_base["REMOTE_ADDR"] = "10.0.0.8"
+    assert tablet.post("/kiosk/pair", data={"code": code}).status_code == 303
