@@ -3,7 +3,6 @@ render one screen (a partial for htmx requests, the full page otherwise)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from flask import (
     abort,
@@ -12,7 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
+    send_file,
     session,
     url_for,
 )
@@ -26,6 +25,7 @@ from skm.kiosk import devices as D
 from skm.kiosk import flow as F
 from skm.models import Device, Unit
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
+from skm.survey.unit_settings import logo_file
 
 from . import bp
 
@@ -152,11 +152,11 @@ def logo():
     device = _device(touch=False)
     if device is None:
         abort(404)
-    unit = db.session.get(Unit, device.unit_id)
-    if not unit.logo_path:
+    # The same stored file (uploads/logos/, checked name) as the admin's logo view.
+    path = logo_file(db.session.get(Unit, device.unit_id), current_app.config["UPLOAD_FOLDER"])
+    if path is None:
         abort(404)
-    folder = current_app.config["UPLOAD_FOLDER"]
-    return send_from_directory(folder, os.path.normpath(unit.logo_path), max_age=3600)
+    return send_file(path, mimetype="image/png", max_age=3600)
 
 
 # --- the survey ------------------------------------------------------------------
