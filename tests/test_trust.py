@@ -332,6 +332,8 @@ def test_a_failed_report_job_shows_indonesian_text_and_logs_the_details(app, db,
         raise PermissionError(13, "Permission denied", "/srv/skm/instance/reports/job-1.part")
 
     monkeypatch.setattr(render, "build", broken)
+    # Alembic's logging setup (tests/test_migrations.py) disables loggers that existed before it.
+    monkeypatch.setattr(logging.getLogger("skm.reports.jobs"), "disabled", False)
     with caplog.at_level(logging.ERROR, logger="skm.reports.jobs"):
         run_job(app, job.id)
     assert "/srv/skm/instance/reports/job-1.part" in caplog.text  # details in the log
