@@ -9,12 +9,14 @@ PORT ?= 5000
 SECURE_COOKIES ?= false
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/skm_test
 
-.PHONY: install run test test-sqlite test-postgres lint bench clean
+.PHONY: install run test test-sqlite test-postgres lint audit lock bench clean
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions, each checked against its hash (requirements.lock: app, test
+# and lint dependencies); then the project itself without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/python -m pip install --quiet --require-hashes --only-binary :all: -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,6 +43,21 @@ endif
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Known vulnerabilities of the locked packages (pip-audit where its services answer,
+# else the index's project JSON): see .ci/audit.py.
+audit:
+	$(PYTHON) .ci/audit.py requirements.lock
+
+# Re-resolve requirements.lock after a change to pyproject.toml (keeps the locked versions
+# where they still fit; `make lock UPGRADE=--upgrade` moves everything to the newest).
+# uv is installed into the venv only for this and removed again.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --generate-hashes --universal \
+		--python-version 3.11 --index-url https://pypi.org/simple --no-config \
+		--custom-compile-command "make lock" $(UPGRADE) -o requirements.lock
+	$(BIN)/python -m pip uninstall --quiet --yes uv
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

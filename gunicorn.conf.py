@@ -7,3 +7,5 @@ worker_class = "gthread"
 timeout = 120  # large PDF reports
 accesslog = "-"
 forwarded_allow_ips = "127.0.0.1"
+# Files the server creates (database, uploads, reports) are private to its account (see skm.core.files).
+umask = 0o077

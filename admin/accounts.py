@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from skm.accounts import create_user, set_password, update_user
+from skm.accounts import create_user, end_all_sessions, set_password, update_user
 from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.models import ROLES, Unit, User
@@ -73,6 +73,9 @@ def account_edit(user_id: int):
                     raise DomainError("Konfirmasi kata sandi tidak sama.")
                 set_password(db.session, user, password)
                 message = f"Kata sandi {user.username} diatur ulang."
+            elif action == "signout":
+                end_all_sessions(db.session, user)
+                message = f"Semua sesi {user.username} telah diakhiri."
             else:
                 update_user(db.session, user, request.form.get("role", ""), request.form.get("active") == "1",
                             _selected_units(), acting=current_user)
@@ -83,6 +86,8 @@ def account_edit(user_id: int):
         else:
             db.session.commit()
             flash(message)
+            if user.id == current_user.id and action in ("reset", "signout"):
+                return redirect(url_for("admin.login"))  # the admin's own session ended too
             return redirect(url_for("admin.account_edit", user_id=user.id))
     return render_template("admin/accounts/edit.html", user=user, errors=errors, roles=ROLES,
                            role_labels=ROLE_LABELS, units=_all_units())

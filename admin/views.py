@@ -7,14 +7,17 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 
 from skm.accounts import (
+    WrongCurrentPassword,
     authenticate,
     change_own_password,
     clear_login_failures,
+    end_all_sessions,
     login_wait_seconds,
+    password_throttle_keys,
     record_login_failure,
+    start_session,
     throttle_keys,
 )
-from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.scoring.analytics import recent_alerts
@@ -33,14 +36,18 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
-def _password_stamp(user) -> str:
-    return user.password_hash[-16:]
+def _begin_session(user) -> None:
+    """A fresh signed cookie for this user (its session version inside, see User.get_id)."""
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    session["login_at"] = session["seen_at"] = time.time()
 
 
 @bp.before_app_request
 def _session_expiry():
-    """End a session after idle time, after the absolute lifetime, when the account is
-    disabled, or after a password change."""
+    """End a session after idle time, after the absolute lifetime or when the account is
+    disabled. (A revoked session version loads no user at all: skm.web.load_user.)"""
     if not request.blueprint == "admin" or not current_user.is_authenticated:
         return None
     now = time.time()
@@ -48,8 +55,7 @@ def _session_expiry():
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     seen = session.get("seen_at", 0)
     started = session.get("login_at", 0)
-    if (now - seen > idle or now - started > lifetime or not current_user.is_active
-            or session.get("pw") != _password_stamp(current_user)):
+    if now - seen > idle or now - started > lifetime or not current_user.is_active:
         logout_user()
         session.clear()
         flash("Sesi Anda telah berakhir. Silakan masuk kembali.")
@@ -78,14 +84,10 @@ def login():
                 db.session.commit()
                 form.password.errors.append("Nama pengguna atau kata sandi salah.")
             else:
-                clear_login_failures(db.session, user.username)
-                session.clear()
-                session.permanent = True
-                login_user(user)
-                session["login_at"] = session["seen_at"] = time.time()
-                session["pw"] = _password_stamp(user)
-                user.last_login_at = utcnow()
+                clear_login_failures(db.session, keys)
+                start_session(db.session, user)
                 db.session.commit()
+                _begin_session(user)
                 return redirect(_safe_next(request.args.get("next")))
     return render_template("admin/login.html", form=form), status
 
@@ -93,6 +95,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Ends this account's sessions on the server, so a copied cookie stops working too.
+    end_all_sessions(db.session, current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("Anda telah keluar.")
@@ -103,18 +108,43 @@ def logout():
 @roles_required("admin", "manager", "operator")
 def change_password():
     form = PasswordChangeForm()
+    status = 200
     if form.validate_on_submit():
-        try:
-            change_own_password(db.session, current_user, form.current.data, form.new.data, form.confirm.data)
-        except DomainError as exc:
-            db.session.rollback()
-            form.new.errors.append(str(exc))
+        keys = password_throttle_keys(current_user)
+        wait = login_wait_seconds(db.session, keys)
+        if wait:
+            form.current.errors.append(f"Terlalu banyak percobaan yang salah. Coba lagi dalam {wait} detik.")
+            status = 429
         else:
-            db.session.commit()
-            session["pw"] = _password_stamp(current_user)
-            flash("Kata sandi berhasil diubah.")
-            return redirect(url_for("admin.index"))
-    return render_template("admin/password.html", form=form)
+            try:
+                change_own_password(db.session, current_user, form.current.data, form.new.data, form.confirm.data)
+            except WrongCurrentPassword as exc:
+                db.session.rollback()
+                record_login_failure(db.session, keys)
+                db.session.commit()
+                form.current.errors.append(str(exc))
+            except DomainError as exc:
+                db.session.rollback()
+                form.new.errors.append(str(exc))
+            else:
+                clear_login_failures(db.session, keys)
+                db.session.commit()
+                _begin_session(current_user._get_current_object())  # every other session ended; this one goes on
+                flash("Kata sandi berhasil diubah. Sesi di perangkat lain telah diakhiri.")
+                return redirect(url_for("admin.index"))
+    return render_template("admin/password.html", form=form), status
+
+
+@bp.route("/sessions/end", methods=["POST"])
+@roles_required("admin", "manager", "operator")
+def end_own_sessions():
+    """"Keluar dari semua perangkat": every session of this account ends, this one too."""
+    end_all_sessions(db.session, current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Semua sesi akun Anda telah diakhiri. Silakan masuk kembali.")
+    return redirect(url_for("admin.login"))
 
 
 @bp.route("/")

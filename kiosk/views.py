@@ -3,7 +3,6 @@ render one screen (a partial for htmx requests, the full page otherwise)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from flask import (
     abort,
@@ -12,7 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
+    send_file,
     session,
     url_for,
 )
@@ -27,6 +26,7 @@ from skm.kiosk import flow as F
 from skm.models import Device, Unit
 from skm.survey.period_admin import PeriodClosed
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
+from skm.survey.unit_settings import logo_file
 
 from . import bp
 
@@ -137,9 +137,10 @@ def index():
 @bp.route("/pair/<code>")
 def pair_link(code):
     try:
-        device = D.pairing_device(db.session, code)
+        device = D.pairing_device(db.session, code, client=request.remote_addr)
     except DomainError as exc:
-        return _screen("pair", message=str(exc), code="")
+        db.session.commit()  # keeps the wrong-code count (nothing else was changed)
+        return _screen("pair", status=429 if isinstance(exc, D.PairingThrottled) else 200, message=str(exc), code="")
     return _screen("pair", code=D.normalize_code(code), pairing=device,
                    unit=db.session.get(Unit, device.unit_id))
 
@@ -147,10 +148,11 @@ def pair_link(code):
 @bp.route("/pair", methods=["POST"])
 def pair():
     try:
-        device, raw = D.pair_device(db.session, request.form.get("code", ""))
+        device, raw = D.pair_device(db.session, request.form.get("code", ""), client=request.remote_addr)
     except DomainError as exc:
-        db.session.rollback()
-        return _screen("pair", message=str(exc), code=request.form.get("code", "")[:20])
+        db.session.commit()  # keeps the wrong-code count (nothing else was changed)
+        return _screen("pair", status=429 if isinstance(exc, D.PairingThrottled) else 200,
+                       message=str(exc), code=request.form.get("code", "")[:20])
     db.session.commit()
     response = redirect(url_for("kiosk.index"), code=303)
     response.set_cookie(COOKIE, raw, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
@@ -163,11 +165,11 @@ def logo():
     device = _device(touch=False)
     if device is None:
         abort(404)
-    unit = db.session.get(Unit, device.unit_id)
-    if not unit.logo_path:
+    # The same stored file (uploads/logos/, checked name) as the admin's logo view.
+    path = logo_file(db.session.get(Unit, device.unit_id), current_app.config["UPLOAD_FOLDER"])
+    if path is None:
         abort(404)
-    folder = current_app.config["UPLOAD_FOLDER"]
-    return send_from_directory(folder, os.path.normpath(unit.logo_path), max_age=3600)
+    return send_file(path, mimetype="image/png", max_age=3600)
 
 
 # --- the survey ------------------------------------------------------------------

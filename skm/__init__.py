@@ -33,6 +33,18 @@ def _secret_key(instance_path: str) -> str:
     return key
 
 
+def _make_files_private(app: Flask) -> None:
+    from skm.core.files import make_private
+
+    files = []
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if uri.startswith("sqlite:///"):
+        database = uri[len("sqlite:///"):].split("?")[0]
+        files = [database, database + "-wal", database + "-shm"]
+    upload = app.config.get("UPLOAD_FOLDER") or ""
+    make_private([app.instance_path, upload, os.path.join(app.instance_path, "reports")], files)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -63,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    _make_files_private(app)
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SECURE_COOKIES"]) and not app.testing
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 

@@ -1,17 +1,52 @@
-"""User accounts. Passwords are hashed with scrypt (werkzeug's default)."""
+"""User accounts. Passwords are hashed with scrypt (werkzeug's default).
+
+Sessions are revocable on the server: the cookie carries the user's `session_version`
+(an opaque random value, see `User.get_id`), and replacing that value ends every copy
+of every session of the user (logout, a password change or reset, "sign out everywhere").
+"""
 from __future__ import annotations
 
+import datetime as _dt
+import gzip
+import hmac
+import secrets
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.models import ROLES, Unit, User
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+# Django's list of 20 000 common passwords (BSD licence beside it), shipped as package data.
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+
+
+class WrongCurrentPassword(DomainError):
+    """The current password typed on the password page is wrong (counted by the throttle)."""
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as fh:
+        return frozenset(line.strip().lower() for line in fh if line.strip())
+
+
+def check_password_policy(password: str) -> None:
+    """The one rule for every new password (web, CLI, demo admin): long enough, not common."""
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.")
+    if len(password) > MAX_PASSWORD:
+        raise DomainError(f"Kata sandi maksimal {MAX_PASSWORD} karakter.")
+    if password.strip().lower() in common_passwords():
+        raise DomainError("Kata sandi ini terlalu umum dan mudah ditebak. Pilih kata sandi lain.")
 
 
 def hash_password(password: str) -> str:
@@ -25,11 +60,11 @@ def create_user(session: Session, username: str, password: str, role: str,
         raise DomainError("Nama pengguna wajib diisi (maksimal 80 karakter).")
     if role not in ROLES:
         raise DomainError("Peran harus admin, manager atau operator.")
-    if len(password) < MIN_PASSWORD:
-        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.")
+    check_password_policy(password)
     if session.scalar(select(User).where(User.username == username)):
         raise DomainError(f"Pengguna {username} sudah ada.")
-    user = User(username=username, password_hash=hash_password(password), role=role, units=list(units))
+    user = User(username=username, password_hash=hash_password(password), role=role, units=list(units),
+                session_version=secrets.token_hex(16))
     session.add(user)
     session.flush()
     return user
@@ -47,10 +82,37 @@ def authenticate(session: Session, username: str, password: str) -> Optional[Use
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise DomainError(f"Kata sandi minimal {MIN_PASSWORD} karakter.")
+    """Set a new password; every session of the user ends (the caller may start a new one)."""
+    check_password_policy(password)
     user.password_hash = hash_password(password)
+    end_all_sessions(session, user)
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Every session cookie of this user, wherever it was copied, stops working."""
+    user.session_version = secrets.token_hex(16)
     session.flush()
+
+
+def start_session(session: Session, user: User) -> None:
+    """A successful sign-in: make sure the user has a session version to carry and note the time."""
+    if not user.session_version:
+        user.session_version = secrets.token_hex(16)
+    user.last_login_at = utcnow()
+    session.flush()
+
+
+def user_for_session(session: Session, session_id: str) -> Optional[User]:
+    """The user a session cookie names ("<id>:<version>"), or None when it was revoked."""
+    user_id, _, version = (session_id or "").partition(":")
+    if not user_id.isdigit() or not version:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.session_version:
+        return None
+    if not hmac.compare_digest(user.session_version.encode(), version.encode()):
+        return None
+    return user
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -58,15 +120,18 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 # --- Admin area: account management and slowed-down failed logins -----------------
 
-import datetime as _dt  # noqa: E402
-
-from skm.core.clock import utcnow  # noqa: E402
-
-# After FREE_FAILURES failed logins for a name (or from an address), each further attempt
-# waits BASE_DELAY * 2**(extra failures), capped at MAX_DELAY; a success clears the name.
+# Failed attempts are counted per key in the login_throttle table (every worker sees the
+# same counters). A key is "<kind>:<value>"; after FREE_FAILURES[kind] failures each further
+# attempt waits BASE_DELAY * 2**(extra failures), capped at MAX_DELAY.
+#   login:<name>|<address>  one account from one client: the owner elsewhere is not slowed
+#   ip:<address>            any names from one client (an office behind NAT: looser)
+#   password:<user id>      wrong current password on the password page
+#   pair:<address>          wrong tablet pairing codes
 FREE_FAILURES = 5
-# An address is shared by a whole office behind NAT: it gets more tries before slowing down.
 IP_FREE_FAILURES = 20
+PAIR_FREE_FAILURES = 10
+THROTTLE_FREE = {"login": FREE_FAILURES, "ip": IP_FREE_FAILURES, "password": FREE_FAILURES,
+                 "pair": PAIR_FREE_FAILURES}
 BASE_DELAY = 15
 MAX_DELAY = 15 * 60
 # A counter older than this is forgotten.
@@ -79,15 +144,28 @@ def _throttle_row(session: Session, key: str):
     return session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
 
 
+def _client(remote_addr: Optional[str]) -> str:
+    return (remote_addr or "-")[:60]
+
+
 def throttle_keys(username: str, remote_addr: Optional[str]) -> list[str]:
-    keys = ["user:" + username.strip().lower()[:150]]
+    """Login keys: this account from this client, and this client whatever the name."""
+    keys = [f"login:{username.strip().lower()[:80]}|{_client(remote_addr)}"]
     if remote_addr:
-        keys.append("ip:" + remote_addr[:150])
+        keys.append("ip:" + _client(remote_addr))
     return keys
 
 
+def password_throttle_keys(user: User) -> list[str]:
+    return [f"password:{user.id}"]
+
+
+def pairing_throttle_keys(remote_addr: Optional[str]) -> list[str]:
+    return ["pair:" + _client(remote_addr)]
+
+
 def login_wait_seconds(session: Session, keys: Sequence[str], now: Optional[_dt.datetime] = None) -> int:
-    """Seconds until another login attempt is allowed for these keys (0: allowed now)."""
+    """Seconds until another attempt is allowed for these keys (0: allowed now)."""
     now = now or utcnow()
     wait = 0
     for key in keys:
@@ -120,23 +198,27 @@ def record_login_failure(session: Session, keys: Sequence[str], now: Optional[_d
             row.failures = 0
         row.failures = (row.failures or 0) + 1
         row.last_failure_at = now
-        extra = row.failures - (IP_FREE_FAILURES if key.startswith("ip:") else FREE_FAILURES)
+        extra = row.failures - THROTTLE_FREE.get(key.partition(":")[0], FREE_FAILURES)
         if extra >= 0:
             delay = min(MAX_DELAY, BASE_DELAY * 2 ** min(extra, 12))
             row.blocked_until = now + _dt.timedelta(seconds=delay)
     session.flush()
 
 
-def clear_login_failures(session: Session, username: str) -> None:
-    row = _throttle_row(session, throttle_keys(username, None)[0])
-    if row is not None:
-        session.delete(row)
-        session.flush()
+def clear_login_failures(session: Session, keys: Sequence[str]) -> None:
+    """A success clears its own counters (never the per-address one: others share it)."""
+    for key in keys:
+        if key.startswith("ip:"):
+            continue
+        row = _throttle_row(session, key)
+        if row is not None:
+            session.delete(row)
+    session.flush()
 
 
 def change_own_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
     if not check_password_hash(user.password_hash, current):
-        raise DomainError("Kata sandi lama salah.")
+        raise WrongCurrentPassword("Kata sandi lama salah.")
     if new != confirm:
         raise DomainError("Konfirmasi kata sandi baru tidak sama.")
     if new == current:

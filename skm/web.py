@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
+from skm.accounts import MIN_PASSWORD, user_for_session
 from skm.core import clock, formatting
 from skm.extensions import db, login_manager
-from skm.models import User
 from skm.scoring import ikm
 
 ERROR_TEXT = {
@@ -25,12 +25,19 @@ CSP = (
     "base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 
+# The app uses none of these browser features: a page (or an injected frame) cannot ask for them.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()"
+)
+# Sent only when the cookies are Secure (the install is served over HTTPS): a year.
+HSTS = "max-age=31536000"
+
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str):
+    # "<id>:<session version>": a revoked version (logout, new password) loads nobody.
+    return user_for_session(db.session(), session_id)
 
 
 def register_web(app: Flask) -> None:
@@ -51,6 +58,7 @@ def register_web(app: Flask) -> None:
         grade_color=ikm.grade_color,
         grade_for_ikm=ikm.grade_for_ikm,
     )
+    app.jinja_env.globals.update(min_password=MIN_PASSWORD)
 
     @app.after_request
     def _headers(response):
@@ -58,6 +66,13 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.blueprint == "admin":
+            # Staff pages and downloads hold personal data: never kept by the browser or a proxy.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         # Fragments and full pages share URLs: caches must keep them apart.
         response.vary.add("HX-Request")
         return response

@@ -38,6 +38,11 @@ def _fresh_postgres(app):
 
 @pytest.fixture
 def app(tmp_path):
+    # A CLI command run through CliRunner marks this thread as a writer for good (the CLI
+    # group sets it, a real CLI process then exits): start every test as a plain script.
+    from skm.core.database import write_intent
+
+    write_intent.set(False)
     instance = tmp_path / "instance"
     instance.mkdir()
     config = {

@@ -19,21 +19,22 @@ def test_failed_logins_are_slowed_down_and_counted_in_the_database(db, client, n
         page = login(client, "budi", "salah-salah")
         assert page.status_code == 200
         assert "Nama pengguna atau kata sandi salah" in page.get_data(as_text=True)
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == "user:budi"))
+    # counted for this account from this client (127.0.0.1, the test client's address)
+    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == "login:budi|127.0.0.1"))
     assert row.failures == FREE_FAILURES and row.blocked_until is not None
     # now even the right password waits
     blocked = login(client, "budi", PASSWORD)
     assert blocked.status_code == 429
     assert "Terlalu banyak percobaan" in blocked.get_data(as_text=True)
     # the counter lives in the database: a second app process would see it too
-    assert login_wait_seconds(db.session, ["user:budi"]) > 0
+    assert login_wait_seconds(db.session, ["login:budi|127.0.0.1"]) > 0
     # once the wait is over the right password works and clears the name's counter
     row.blocked_until = dt.datetime(2000, 1, 1)
     db.session.query(LoginThrottle).filter(LoginThrottle.key.like("ip:%")).delete(synchronize_session=False)
     db.session.commit()
     assert login(client, "budi", PASSWORD).status_code == 302
     db.session.expire_all()
-    assert db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == "user:budi")) is None
+    assert db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == "login:budi|127.0.0.1")) is None
 
 
 def test_delay_grows_with_each_further_failure(db):
@@ -70,7 +71,7 @@ def test_change_own_password(db, client, no_csrf):
     wrong = client.post("/admin/password", data={"current": "keliru-123", "new": "baru-sekali-1", "confirm": "baru-sekali-1"})
     assert wrong.status_code == 200 and "Kata sandi lama salah" in wrong.get_data(as_text=True)
     short = client.post("/admin/password", data={"current": PASSWORD, "new": "pendek", "confirm": "pendek"})
-    assert "minimal 8" in short.get_data(as_text=True)
+    assert "minimal 10" in short.get_data(as_text=True)
     mismatch = client.post("/admin/password", data={"current": PASSWORD, "new": "baru-sekali-1", "confirm": "baru-sekali-2"})
     assert "tidak sama" in mismatch.get_data(as_text=True)
     ok = client.post("/admin/password", data={"current": PASSWORD, "new": "baru-sekali-1", "confirm": "baru-sekali-1"})
@@ -174,4 +175,4 @@ def test_stale_throttle_rows_are_forgotten(db):
     record_login_failure(db.session, throttle_keys("lama", "10.0.0.9"), now=old)
     record_login_failure(db.session, throttle_keys("baru", None), now=old + dt.timedelta(days=2))
     keys = sorted(db.session.scalars(select(LoginThrottle.key)))
-    assert keys == ["user:baru"]
+    assert keys == ["login:baru|-"]

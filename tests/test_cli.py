@@ -85,7 +85,7 @@ def test_create_user_with_password_stdin(db, runner):
     assert user.username == "budi" and user.role == "manager" and [u.code for u in user.units] == ["U1X"]
     assert "kata-sandi-panjang" not in user.password_hash
     short = invoke(runner, "create-user", "ani", "--role", "operator", "--password-stdin", input="pendek\n")
-    assert short.exit_code != 0 and "minimal 8" in short.output
+    assert short.exit_code != 0 and "minimal 10" in short.output
 
 
 def test_create_period_and_seed_demo(db, runner):

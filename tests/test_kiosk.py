@@ -418,16 +418,24 @@ def test_welcome_shows_public_ikm_when_enabled(app, db):
 
 
 def test_unit_logo_is_served_locally(app, db):
-    import os
+    # Stored the way the unit settings page stores it (uploads/logos/, re-encoded PNG); the
+    # old version of this test put a file in uploads/ itself, where no logo is ever stored.
+    import io
+
+    from PIL import Image
+
+    from skm.survey.unit_settings import store_logo
+
     unit = make_unit(db.session)
-    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
-    with open(os.path.join(app.config["UPLOAD_FOLDER"], "logo.png"), "wb") as fh:
-        fh.write(b"\x89PNG\r\n\x1a\nfake")
-    unit.logo_path = "logo.png"
+    png = io.BytesIO()
+    Image.new("RGB", (30, 20), "green").save(png, format="PNG")
+    store_logo(db.session, unit, png.getvalue(), app.config["UPLOAD_FOLDER"])
     db.session.commit()
     tablet = pair_tablet(app, db, unit)
     assert 'src="/kiosk/logo"' in tablet.html
-    assert tablet.client.get("/kiosk/logo").data.startswith(b"\x89PNG")
+    logo = tablet.client.get("/kiosk/logo")
+    assert logo.status_code == 200 and logo.mimetype == "image/png"
+    assert Image.open(io.BytesIO(logo.data)).size == (30, 20)
     unit.logo_path = "../secret_key"
     db.session.commit()
     assert tablet.client.get("/kiosk/logo").status_code == 404

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from skm.accounts import hash_password
+from skm.accounts import hash_password, login_wait_seconds, pairing_throttle_keys, record_login_failure
 from skm.core.clock import unit_now, utcnow
 from skm.core.errors import DomainError
 from skm.models import Device, KioskPinAttempt, KioskSurvey, Response, Service, Unit
@@ -60,22 +60,42 @@ def create_pairing(session: Session, unit: Unit, service_id: Optional[int] = Non
     return device
 
 
-def pairing_device(session: Session, code: str, now: Optional[dt.datetime] = None) -> Device:
-    """The device a pairing code names, or a DomainError saying why it cannot be used."""
+class PairingThrottled(DomainError):
+    """Too many wrong pairing codes from this client: wait before the next try."""
+
+
+def pairing_device(session: Session, code: str, now: Optional[dt.datetime] = None,
+                   client: Optional[str] = None) -> Device:
+    """The device a pairing code names, or a DomainError saying why it cannot be used.
+
+    With `client` (the requesting address), wrong codes are counted in the login_throttle
+    table (every worker sees them) and past 10 the client waits, doubling each time. The
+    count is flushed before the error is raised: the caller commits it, even on error."""
     now = now or utcnow()
+    keys = pairing_throttle_keys(client) if client is not None else []
+    wait = login_wait_seconds(session, keys, now) if keys else 0
+    if wait:
+        raise PairingThrottled(f"Terlalu banyak kode pemasangan yang salah. Coba lagi dalam {wait} detik.")
     code = normalize_code(code)
     device = session.scalar(select(Device).where(Device.pairing_code == code)) if code else None
+    problem = None
     if device is None or device.revoked_at is not None:
-        raise DomainError("Kode pemasangan tidak dikenal. Periksa kembali kodenya.")
-    if device.pairing_expires_at is not None and device.pairing_expires_at < now:
-        raise DomainError("Kode pemasangan sudah kedaluwarsa. Minta kode baru kepada admin.")
+        problem = "Kode pemasangan tidak dikenal. Periksa kembali kodenya."
+    elif device.pairing_expires_at is not None and device.pairing_expires_at < now:
+        problem = "Kode pemasangan sudah kedaluwarsa. Minta kode baru kepada admin."
+    if problem:
+        if keys:
+            record_login_failure(session, keys, now)
+        raise DomainError(problem)
+    assert device is not None
     return device
 
 
-def pair_device(session: Session, code: str, now: Optional[dt.datetime] = None) -> tuple[Device, str]:
+def pair_device(session: Session, code: str, now: Optional[dt.datetime] = None,
+                client: Optional[str] = None) -> tuple[Device, str]:
     """Use a pairing code once: returns the device and its raw credential (shown only now)."""
     now = now or utcnow()
-    device = pairing_device(session, code, now)
+    device = pairing_device(session, code, now, client)
     raw = secrets.token_urlsafe(32)
     device.credential_hash = hash_credential(raw)
     device.pairing_code = None

@@ -27,6 +27,9 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # Opaque random value carried by every session cookie of this user; replacing it
+    # (logout, password change, "keluar dari semua perangkat") ends every copy at once.
+    session_version: Mapped[Optional[str]] = mapped_column(String(64))
     units: Mapped[list[Unit]] = relationship(secondary=user_unit)
 
     # Flask-Login protocol
@@ -38,7 +41,8 @@ class User(db.Model):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login keeps this in the session; skm.accounts.user_for_session checks both parts.
+        return f"{self.id}:{self.session_version or ''}"
 
     def can_access_unit(self, unit_id: int) -> bool:
         return self.role == "admin" or any(u.id == unit_id for u in self.units)

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
+from skm.core.errors import DomainError
 from skm.models import Period, ReportJob, Unit, User
 from skm.reports.data import RESULT_KINDS
 from skm.survey.reporting import period_respondents, require_respondents
@@ -31,6 +32,8 @@ DEFAULT_SYNC_MAX = 1500
 # A job still unfinished after this long lost its worker (a restart): shown as failed.
 STALE_AFTER = dt.timedelta(minutes=30)
 KEEP_FINISHED = dt.timedelta(days=7)
+# Shown as "Dokumen gagal dibuat: <text>. Silakan coba lagi."
+GENERIC_FAILURE = "terjadi kesalahan pada server (rinciannya dicatat di log server)"
 
 
 def needs_job(session: Session, kind: str, unit: Unit, period: Optional[Period], sync_max: int) -> bool:
@@ -118,11 +121,20 @@ def run_job(app, job_id: int) -> None:
             session.rollback()
             set_fields(status="done", progress=job.total, file_path=str(target), finished_at=utcnow())
         except Exception as exc:  # noqa: BLE001 - any failure must end in a visible state
+            # The details (paths, library messages) go to the log; the page gets Indonesian text.
             log.exception("report job %s failed", job_id)
             session.rollback()
-            set_fields(status="failed", error=str(exc)[:300] or type(exc).__name__, finished_at=utcnow())
+            set_fields(status="failed", error=failure_text(exc), finished_at=utcnow())
         finally:
             db.session.remove()
+
+
+def failure_text(exc: BaseException) -> str:
+    """What the job page says about a failure: a DomainError's own (Indonesian, meant for
+    users) message, otherwise a fixed sentence; never the exception's text."""
+    if isinstance(exc, DomainError):
+        return str(exc).rstrip(". ")[:300] or GENERIC_FAILURE
+    return GENERIC_FAILURE
 
 
 def launch(app, job_id: int) -> threading.Thread:
