@@ -55,7 +55,7 @@ audit:
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --generate-hashes --universal \
-		--python-version 3.11 --index-url https://pypi.org/simple --no-config \
+		--python-version 3.11 --no-config \
 		--custom-compile-command "make lock" $(UPGRADE) -o requirements.lock
 	$(BIN)/python -m pip uninstall --quiet --yes uv
 

@@ -2,7 +2,7 @@
 """Dependency audit of requirements.lock (standard library only; `make audit`, CI after lint).
 
 pip-audit is used first when it is installed and its services answer. On these machines they
-do not: the index answers only its project JSON API (https://pypi.org/pypi/<name>/json),
+do not: the index answers only its project JSON API (<index>/pypi/<name>/json),
 not the per-version one pip-audit asks (it then skips every package and still exits 0), and
 OSV is unreachable. So each locked package is also checked against the project JSON, whose
 "vulnerabilities" lists the known vulnerabilities of the *latest* release.
@@ -37,7 +37,16 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-INDEX = os.environ.get("AUDIT_INDEX_URL", "https://pypi.org/pypi").rstrip("/")
+
+
+def _pip_default_index() -> str:
+    """The JSON API of pip's own default index (pip's constant: no host is written here)."""
+    from pip._internal.models.index import PyPI
+
+    return PyPI.pypi_url
+
+
+INDEX = (os.environ.get("AUDIT_INDEX_URL") or _pip_default_index()).rstrip("/")
 GRACE_DAYS = int(os.environ.get("AUDIT_GRACE_DAYS", "14"))
 TIMEOUT = float(os.environ.get("AUDIT_TIMEOUT", "15"))
 WORKERS = 16
