@@ -38,7 +38,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 
-
 def _pip_default_index() -> str:
     """The JSON API of pip's own default index (pip's constant: no host is written here)."""
     from pip._internal.models.index import PyPI
