@@ -217,7 +217,9 @@ def step(token, step):
     except F.NotCurrentStep as exc:  # a late duplicate tap: ignored, the screen stays
         db.session.rollback()
         survey = F.open_survey(db.session, device, token)
-        return _step(device, survey, exc.step)
+        response = _step(device, survey, exc.step)
+        response.headers["X-Kiosk-Ignored"] = "1"
+        return response
     except F.StepError as exc:
         return _step_error(device, token, exc)
     if following is None:
