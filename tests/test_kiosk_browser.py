@@ -17,6 +17,8 @@ from skm.models import KioskSurvey, Response
 from skm.survey.periods import PeriodSpan
 from tests.factories import make_period, make_response, make_unit
 
+pytestmark = pytest.mark.browser
+
 SIZES = [(1280, 800), (800, 1280)]
 RATINGS = [4, 3, 4, 1, 3, 4, 4, 3, 2]
 

@@ -33,7 +33,7 @@
   var ARMING_MS = 500;           // a fresh screen ignores taps this long (double taps)
   var CHOSEN_MS = 220;           // the chosen answer stays visible at least this long
   var BUSY_MS = 400;             // a request slower than this shows the spinner
-  var STAFF_IDLE_MS = 60000;     // the staff pad and menu close themselves
+  var STAFF_IDLE_MS = 1000 * parseInt(document.body.dataset.staffTimeout || "60", 10);  // staff pad and menu close
 
   var idleTimer = null, countdownTimer = null, returnTimer = null, refreshTimer = null, retryTimer = null;
   var busyTimer = null, staffTimer = null, noticeTimer = null, flushTimer = null, pressTimer = null;
