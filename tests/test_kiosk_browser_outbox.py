@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from skm.models import KioskSurvey, Response
@@ -44,7 +45,7 @@ def test_survey_sent_offline_for_three_minutes_with_a_reload_is_stored_once(app,
     assert outbox_size(page) == 1
     page.wait_for_timeout(60_000)  # longer than idle + countdown: nothing is discarded
     assert outbox_size(page) == 1
-    with pytest.raises(Exception):
+    with pytest.raises(PlaywrightError):
         page.reload()  # a power cut while offline: the tablet comes back without a network
     page.wait_for_timeout(max(0, 180 - (time.monotonic() - cut)) * 1000)
     assert response_count(db) == 0
