@@ -43,7 +43,10 @@ def _is_fragment() -> bool:
 
 
 def _device(touch: bool = True) -> Device | None:
-    return D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
+    device = D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
+    if device is not None and touch:
+        D.note_outbox(db.session, device, request.headers.get("X-Kiosk-Outbox"))
+    return device
 
 
 def _screen(kind: str, status: int = 200, **ctx):
@@ -136,7 +139,7 @@ def index():
                          "Izin tablet ini sudah dicabut. Minta kode pemasangan baru kepada admin.")
     response = _welcome(device)
     try:  # note that the tablet is alive (its welcome screen refreshes every few minutes)
-        D.device_for_credential(db.session, request.cookies.get(COOKIE))
+        _device()  # and how many surveys wait in its outbox
         db.session.commit()
     except OperationalError:  # SQLite busy: the next request will note it
         db.session.rollback()

@@ -93,7 +93,8 @@ def outbox_size(page):
 def serious_violations(page):
     """axe-core (vendored for tests) on the page: serious and critical violations only."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=AXE)
+        with open(AXE, encoding="utf-8") as fh:  # evaluated over the debugging protocol: the CSP stays on
+            page.evaluate(fh.read() + "\n;undefined")
     return page.evaluate("""async () => {
         const r = await axe.run(document, { resultTypes: ['violations'] });
         return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
@@ -116,3 +117,18 @@ def set_unit(db, unit, **fields):
             db.session.rollback()
             time.sleep(0.25)
     raise AssertionError("database stayed locked")
+
+
+def _refuse(route):
+    route.abort("internetdisconnected")
+
+
+def network(page, up):
+    """Cut or restore the tablet's network: the browser's offline mode, and every request of
+    the context refused (offline emulation alone does not cover the error page's reload)."""
+    if up:
+        page.context.unroute("**/*", _refuse)
+        page.context.set_offline(False)
+    else:
+        page.context.set_offline(True)
+        page.context.route("**/*", _refuse)

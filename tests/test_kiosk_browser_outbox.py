@@ -14,6 +14,7 @@ from tests.kiosk_browser_helpers import (
     RATINGS,
     answer_elements,
     answer_profile,
+    network,
     on,
     outbox_size,
     paired_kiosk,
@@ -36,7 +37,7 @@ def test_survey_sent_offline_for_three_minutes_with_a_reload_is_stored_once(app,
     tap(page, "PNS")
     answer_elements(page, elements)
     token = page.locator("#screen").get_attribute("data-token")
-    page.context.set_offline(True)
+    network(page, False)
     cut = time.monotonic()
     page.fill("#saran-input", "Ruang tunggu panas.")
     tap(page, "Kirim penilaian")
@@ -49,7 +50,7 @@ def test_survey_sent_offline_for_three_minutes_with_a_reload_is_stored_once(app,
         page.reload()  # a power cut while offline: the tablet comes back without a network
     page.wait_for_timeout(max(0, 180 - (time.monotonic() - cut)) * 1000)
     assert response_count(db) == 0
-    page.context.set_offline(False)
+    network(page, True)
     page.goto(f"{live_server}/kiosk/")
     assert wait_for(lambda: response_count(db) == 1, timeout=20)
     wait_for(lambda: outbox_size(page) == 0, timeout=10)
@@ -72,7 +73,7 @@ def test_survey_started_online_and_finished_offline_is_stored_once(app, db, page
     on(page, "gender")
     tap(page, "Laki-laki")
     on(page, "age")
-    page.context.set_offline(True)  # the server is gone for the rest of the survey
+    network(page, False)  # the server is gone for the rest of the survey
     type_pad(page, "52")
     tap(page, "Lanjut")
     on(page, "education")  # from the tablet's own copy of the survey
@@ -95,7 +96,7 @@ def test_survey_started_online_and_finished_offline_is_stored_once(app, db, page
     on(page, "thanks")
     page.locator(".status-sent", has_text="Tersimpan di tablet").wait_for()
     assert outbox_size(page) == 1 and response_count(db) == 0
-    page.context.set_offline(False)
+    network(page, True)
     assert wait_for(lambda: response_count(db) == 1, timeout=30)
     page.evaluate("window.skmKiosk.flush()")
     page.wait_for_timeout(1000)

@@ -26,6 +26,9 @@
   ];
   htmx.config.historyEnabled = false;
   htmx.config.historyCacheSize = 0;
+  // A swapped-in screen keeps its own classes ("arming") from the start: htmx must not
+  // settle the old screen's classes onto it and put them back later.
+  htmx.config.attributesToSettle = ["style", "width", "height"];
 
   var OUTBOX_KEY = "skm-kiosk-outbox";
   var MAX_ATTEMPTS = 4;          // a request tried this often, then the visitor is told
@@ -496,6 +499,7 @@
     var s = screen();
     if (!s) { return; }
     refreshCsrf();
+    s.classList.add("arming");
     setTimeout(function () { s.classList.remove("arming"); }, ARMING_MS);
     clearTimeout(returnTimer); clearTimeout(refreshTimer); clearTimeout(noticeTimer);
     if (window.speechSynthesis) { try { window.speechSynthesis.cancel(); } catch (e) { /* none */ } }
