@@ -33,6 +33,7 @@ def paired_kiosk(app, db, page, live_server, **unit_fields):
 def on(page, kind, step=None, timeout=15000):
     selector = f"#screen[data-kind={kind}]" + (f"[data-step='{step}']" if step else "")
     page.locator(selector).wait_for(timeout=timeout)
+    page.locator(selector + ":not(.arming)").wait_for(timeout=timeout)  # it takes taps now
 
 
 def tap(page, name):
