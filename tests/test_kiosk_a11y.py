@@ -47,8 +47,22 @@ def _hidden_controls(page, selector=CONTROLS):
     return page.evaluate(HIDDEN, selector)
 
 
+LOW_BORDERS = """() => {
+    const rgb = c => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+    const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const page = getComputedStyle(document.body).backgroundColor;
+    return [...document.querySelectorAll('#screen .btn-choice, #screen .btn-answer, #screen .btn-key:not(.btn-primary), #screen .btn-restart, #idle-overlay .btn-choice')]
+        .filter(b => b.offsetParent && getComputedStyle(b).borderTopStyle !== 'none')
+        .map(b => [b.textContent.trim(), ratio(getComputedStyle(b).borderTopColor, page)])
+        .filter(([, r]) => r < 3);
+}"""
+
+
 def check(page, folder, name, text_input=None):
     page.locator("#screen:not(.arming)").wait_for()  # a fresh screen takes taps after a moment
+    assert page.evaluate(LOW_BORDERS) == [], f"{name}: button borders under 3:1"
     for width, height in ORIENTATIONS + KEYBOARD_SAFE:
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(120)
