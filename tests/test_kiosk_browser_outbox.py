@@ -230,26 +230,33 @@ def test_taps_are_taken_exactly_as_meant(app, db, page, live_server):
     values = survey_values(db, token)
     assert values[f"el-{elements[0]}"] == 3 and f"el-{elements[1]}" not in values
 
-    # A slow network: the chosen answer shows as chosen, then a spinner; nothing is greyed.
-    def slow(route):
-        time.sleep(1.2)
-        try:
-            route.continue_()
-        except Exception:  # aborted by Kembali
-            pass
+    # A slow network (answers held until released): the chosen answer shows as chosen, then a
+    # spinner; nothing is greyed.
+    held = []
+    page.route(re.compile(r".*/el-U\d$"), lambda route: held.append(route))
 
-    page.route(re.compile(r".*/el-U\d$"), slow)
+    def release():
+        while held:
+            try:
+                held.pop().continue_()
+            except PlaywrightError:  # aborted by Kembali
+                pass
+
     button = page.locator("#screen button[name=value][value='4']")
     button.click()
     assert button.get_attribute("aria-pressed") == "true" and "selected" in button.get_attribute("class")
     page.locator("#busy").wait_for(state="visible", timeout=1500)
+    assert page.locator("#screen fieldset[disabled]").count() == 0
+    release()
     on(page, "element", f"el-{elements[2]}")
     assert page.locator("#busy").is_hidden()
     # Kembali during a slow answer still works.
     page.locator("#screen button[name=value][value='2']").click()
+    page.wait_for_timeout(300)
     back(page)
     on(page, "element", f"el-{elements[1]}")
-    page.wait_for_timeout(1500)
+    release()
+    page.wait_for_timeout(1000)
     assert page.locator("#screen").get_attribute("data-step") == f"el-{elements[1]}"
     assert page.locator("#screen button[value='4']").get_attribute("aria-pressed") == "true"
 
