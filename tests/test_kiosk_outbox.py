@@ -100,6 +100,7 @@ def test_only_the_step_the_survey_is_on_takes_an_answer(app, db):
     assert tablet.kind == "age"
     tablet.answer("gender", "L")  # a late duplicate tap of the gender screen: ignored
     assert tablet.kind == "age" and "notice" not in tablet.html
+    assert tablet.last.headers["X-Kiosk-Ignored"] == "1"
     tablet.answer("age", "41")
     tablet.answer("education", "SMA")
     tablet.answer("education", "S2")  # double tap: must not answer the occupation screen
