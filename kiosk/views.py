@@ -15,7 +15,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skm.core.clock import utcnow
@@ -23,6 +23,7 @@ from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.kiosk import devices as D
 from skm.kiosk import flow as F
+from skm.kiosk import outbox as O
 from skm.models import Device, Unit
 from skm.survey.period_admin import PeriodClosed
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
@@ -44,7 +45,10 @@ def _is_fragment() -> bool:
 
 
 def _device(touch: bool = True) -> Device | None:
-    return D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
+    device = D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
+    if device is not None and touch:
+        D.note_outbox(db.session, device, request.headers.get("X-Kiosk-Outbox"))
+    return device
 
 
 def _screen(kind: str, status: int = 200, **ctx):
@@ -76,9 +80,9 @@ def _welcome(device: Device, message: str | None = None):
     return _screen("welcome", device=device, unit=unit, message=message, ikm=F.public_ikm(db.session, unit))
 
 
-def _step_context(survey, step: str, unit: Unit) -> dict:
+def _step_context(survey, step: str, unit: Unit, blank: bool = False) -> dict:
     steps = F.steps_of(survey)
-    values = F.values_of(survey)
+    values = {} if blank else F.values_of(survey)
     ctx = {"survey": survey, "step": step, "steps": steps, "value": values.get(step),
            "step_number": steps.index(step) + 1, "step_total": len(steps)}
     if step.startswith("el-"):
@@ -90,7 +94,7 @@ def _step_context(survey, step: str, unit: Unit) -> dict:
     elif step == "service":
         ctx["services"] = [s for s in unit.services if s.active]
     elif step == "saran":
-        ctx["needs_reason"] = F.needs_reason(unit, survey)
+        ctx["needs_reason"] = False if blank else F.needs_reason(unit, survey)
     ctx["genders"], ctx["education"], ctx["occupation"] = GENDERS, EDUCATION, OCCUPATION
     return ctx
 
@@ -111,6 +115,27 @@ def _closed(device: Device, text: str, return_seconds: int, token: str | None = 
     return response
 
 
+def _survey_pack(device: Device, survey) -> str:
+    """Every screen of a new survey, blank, for the tablet to go on with when the server
+    cannot be reached mid-survey (static/js/kiosk.js); swapped out of band into #survey-pack."""
+    unit = db.session.get(Unit, device.unit_id)
+    base = dict(device=device, unit=unit, survey=survey, message=None, show_other=False,
+                idle_seconds=unit.idle_seconds, thanks_seconds=unit.thanks_seconds,
+                countdown=current_app.config.get("KIOSK_IDLE_COUNTDOWN", IDLE_COUNTDOWN),
+                ask_low=unit.ask_suggestion_on_low)
+    screens = []
+    for step in F.steps_of(survey):
+        kind = "element" if step.startswith("el-") else step
+        ctx = {**base, "kind": kind, **_step_context(survey, step, unit, blank=True)}
+        screens.append((step, render_template(f"kiosk/screens/{kind}.html", **ctx)))
+        if step == "occupation":
+            ctx["show_other"] = True
+            screens.append(("occupation-other", render_template("kiosk/screens/occupation.html", **ctx)))
+    screens.append(("thanks", render_template("kiosk/screens/thanks.html", **{
+        **base, "kind": "thanks", "survey": None, "token": "", "local": True})))
+    return render_template("kiosk/_pack.html", screens=screens)
+
+
 def _thanks(device: Device, token: str):
     response = _screen("thanks", device=device, token=token)
     response.headers["X-Kiosk-Ack"] = token
@@ -127,7 +152,7 @@ def index():
                          "Izin tablet ini sudah dicabut. Minta kode pemasangan baru kepada admin.")
     response = _welcome(device)
     try:  # note that the tablet is alive (its welcome screen refreshes every few minutes)
-        D.device_for_credential(db.session, request.cookies.get(COOKIE))
+        _device()  # and how many surveys wait in its outbox
         db.session.commit()
     except OperationalError:  # SQLite busy: the next request will note it
         db.session.rollback()
@@ -140,6 +165,8 @@ def pair_link(code):
         device = D.pairing_device(db.session, code, client=request.remote_addr)
     except DomainError as exc:
         db.session.commit()  # keeps the wrong-code count (nothing else was changed)
+        if _device(touch=False) is not None:  # a back gesture after pairing: back to the survey
+            return redirect(url_for("kiosk.index"), code=303)
         return _screen("pair", status=429 if isinstance(exc, D.PairingThrottled) else 200, message=str(exc), code="")
     return _screen("pair", code=D.normalize_code(code), pairing=device,
                    unit=db.session.get(Unit, device.unit_id))
@@ -186,7 +213,10 @@ def start():
         db.session.rollback()
         return _welcome(device, str(exc))
     db.session.commit()  # release the write lock before rendering (skm.database)
-    return _step(device, survey, F.first_step(survey))
+    response = _step(device, survey, F.first_step(survey))
+    if _is_fragment():
+        response.set_data(response.get_data() + _survey_pack(device, survey).encode())
+    return response
 
 
 @bp.route("/s/<token>/<step>", methods=["GET", "POST"])
@@ -196,18 +226,20 @@ def step(token, step):
         return _unpaired()
     try:
         survey = F.open_survey(db.session, device, token)
-        if request.method == "GET":
-            if step not in F.steps_of(survey):
-                step = F.first_step(survey)
-            return _step(device, survey, step)
+        if request.method == "GET":  # only the step the survey is on, never an earlier answer
+            return _step(device, survey, F.current_step(survey))
         following = F.answer_step(db.session, survey, step, request.form.to_dict())
     except F.StaleSurvey as exc:
         db.session.rollback()
         return _welcome(device, str(exc))
-    except F.StepError as exc:
+    except F.NotCurrentStep as exc:  # a late duplicate tap: ignored, the screen stays
         db.session.rollback()
         survey = F.open_survey(db.session, device, token)
-        return _step(device, survey, exc.step, message=exc.message)
+        response = _step(device, survey, exc.step)
+        response.headers["X-Kiosk-Ignored"] = "1"
+        return response
+    except F.StepError as exc:
+        return _step_error(device, token, exc)
     if following is None:
         following = "saran"
     db.session.commit()
@@ -223,7 +255,7 @@ def back(token, step):
         survey = F.open_survey(db.session, device, token)
     except F.StaleSurvey as exc:
         return _welcome(device, str(exc))
-    previous = F.previous_step(survey, step)
+    previous = F.go_back(db.session, survey, step)
     if previous is None:
         F.abandon_survey(db.session, survey)
     db.session.commit()
@@ -255,10 +287,59 @@ def send(token):
         db.session.rollback()
         return _welcome(device, str(exc))
     except F.StepError as exc:
-        db.session.rollback()
-        survey = F.open_survey(db.session, device, token)
-        return _step(device, survey, exc.step, message=exc.message)
+        return _step_error(device, token, exc)
+    except F.NotCurrentStep as exc:  # sent before the last question was answered
+        return _step_error(device, token, F.StepError(exc.step, "Pertanyaan ini belum dijawab."))
     return _thanks(device, token)
+
+
+def _step_error(device: Device, token: str, exc: F.StepError):
+    """Nothing of the bad answer is kept; the survey goes to the step to answer again."""
+    db.session.rollback()
+    survey = F.open_survey(db.session, device, token)
+    F.set_current_step(db.session, survey, exc.step)
+    db.session.commit()
+    return _step(device, survey, exc.step, message=exc.message)
+
+
+@bp.route("/outbox", methods=["POST"])
+def outbox():
+    """Deliver one survey from the tablet's outbox (store and forward): 200 with X-Kiosk-Ack
+    once it is stored (now or before), 422 when it can never be stored (the tablet drops
+    it), anything else: the tablet keeps it and tries again later."""
+    device = _device()
+    if device is None:
+        return _unpaired()
+    config = current_app.config
+    token = request.form.get("token", "")
+    try:
+        O.deliver_survey(db.session, device, token, O.parse_answers(request.form.get("answers", "")),
+                         elapsed=O.elapsed_seconds(request.form.get("elapsed")),
+                         max_per_window=config.get("KIOSK_DEVICE_MAX_PER_WINDOW", F.DEVICE_MAX_PER_WINDOW),
+                         window_seconds=config.get("KIOSK_DEVICE_WINDOW_SECONDS", F.DEVICE_WINDOW_SECONDS))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if F.acknowledged_response(db.session, device, token) is None:
+            raise
+    except PeriodClosed as exc:
+        db.session.commit()  # nothing stored; the survey's answers are discarded
+        return _plain("rejected", str(exc), 422)
+    except (F.StaleSurvey, O.Undeliverable) as exc:
+        db.session.rollback()
+        current_app.logger.warning("kiosk outbox: survey %s of device %s refused: %s", token[:8], device.id, exc)
+        return _plain("rejected", str(exc), 422)
+    response = _plain("ack", "Terkirim")
+    response.headers["X-Kiosk-Ack"] = token
+    return response
+
+
+def _plain(kind: str, text: str, status: int = 200):
+    response = make_response(text, status)
+    response.headers["X-Kiosk"] = kind
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/s/<token>/abandon", methods=["POST"])
@@ -343,11 +424,16 @@ def staff_action(action):
 
 @bp.errorhandler(CSRFError)
 def _csrf_expired(exc):
-    """A kiosk left for hours: restart the survey cleanly instead of a 400."""
+    """A kiosk left for hours. The tablet's script gets a fresh token and repeats the
+    request silently (the visitor sees nothing); without it the survey restarts cleanly."""
     db.session.rollback()
     device = _device(touch=False)
     if device is None:
         return _unpaired()
+    if request.headers.get("X-Kiosk-Client"):
+        response = _plain("csrf", "CSRF", 400)
+        response.headers["X-Kiosk-Csrf"] = generate_csrf()
+        return response
     token = (request.view_args or {}).get("token")
     if token:
         try:

@@ -44,7 +44,7 @@ def test_full_flow_stores_every_field(app, db):
     assert tablet.kind == "saran"
     token = tablet.token
     tablet.send("Antrean terlalu lama.")
-    assert tablet.kind == "thanks" and "Terima kasih atas penilaian Anda" in tablet.html
+    assert tablet.kind == "thanks" and "Terima kasih atas penilaian Saudara" in tablet.html
     assert tablet.last.headers["X-Kiosk-Ack"] == token
     [r] = responses(db)
     assert (r.channel, r.token, r.device_id, r.service_id) == ("kiosk", token, tablet.device_id, service.id)
@@ -158,7 +158,8 @@ def test_idle_reset_discards_answers_and_counts_abandoned(app, db):
     tablet.post(f"/kiosk/s/{token}/abandon")
     assert tablet.kind == "welcome"
     survey = db.session.scalar(select(KioskSurvey).where(KioskSurvey.token == token))
-    assert survey.status == "abandoned" and survey.answers == {}
+    # The answers are gone; only the questionnaire and its steps stay (for a sent survey's delivery).
+    assert survey.status == "abandoned" and set(survey.answers) == {"q", "steps"}
     assert responses(db) == []
     today = unit_now(unit).date()
     assert F.kiosk_completion(db.session, unit.id, today, today) == (0, 1)
@@ -187,22 +188,30 @@ def test_server_side_validation_stores_nothing(app, db):
     assert tablet.kind == "service" and "tidak dikenal di unit ini; pilih dari daftar layanan" in tablet.html
     assert values() == {}
     tablet.answer("service", unit.services[0].id)
+    tablet.answer("gender", "X")
+    assert "Jenis kelamin harus L (Laki-laki) atau P (Perempuan)." in tablet.html
+    # Sending with required answers missing shows the first missing question.
+    tablet.send()
+    assert tablet.kind == "gender" and "belum dijawab" in tablet.html
+    tablet.answer("gender", "P")
     for bad in ("14", "100", "abc", "", "9999999"):
         tablet.answer("age", bad)
         assert tablet.kind == "age" and "Usia harus angka 15–99 tahun." in tablet.html
-    tablet.answer("gender", "X")
-    assert "Jenis kelamin harus L (Laki-laki) atau P (Perempuan)." in tablet.html
+    tablet.answer("age", "40")
+    tablet.answer("education", "SMA")
+    tablet.answer("occupation", "PNS")
     for bad in ("5", "0", "-1", "tiga"):
         tablet.answer("el-U1", bad)
         assert tablet.kind == "element" and f"Nilai &#39;{bad}&#39; tidak boleh; hanya 1, 2, 3 atau 4." in tablet.html
     tablet.answer("el-U99", "3")
     assert "tidak ada di kuesioner" in tablet.html
-    assert values() == {"service": unit.services[0].id}
-    # Sending with required answers missing shows the first missing question.
+    assert values() == {"service": unit.services[0].id, "gender": "P", "age": 40, "education": "SMA",
+                        "occupation": ["PNS", ""]}
     tablet.send()
-    assert tablet.kind == "gender" and "belum dijawab" in tablet.html
+    assert tablet.kind == "element" and "belum dijawab" in tablet.html
+    tablet.fill_all(unit, [3] * 9)
     tablet.post(f"/kiosk/s/{token}/send", {"value": "x" * 5001})
-    assert "Saran terlalu panjang (maksimal 5.000 karakter)." in tablet.html
+    assert "Saran terlalu panjang" in tablet.html
     # A stale (unknown) token.
     tablet.post("/kiosk/s/tidak-ada/el-U1", {"value": "3"})
     assert tablet.kind == "welcome" and "tidak dikenal" in tablet.html
@@ -245,7 +254,10 @@ def test_pairing_codes(app, db):
     db.session.commit()
     tablet.post("/kiosk/pair", {"code": good_code.lower()}, htmx=False)
     assert "tidak dikenal" in tablet.html
-    assert "tidak dikenal" in tablet.client.get("/kiosk/pair/ZZZZZZZZ").get_data(as_text=True)
+    assert "tidak dikenal" in app.test_client().get("/kiosk/pair/ZZZZZZZZ").get_data(as_text=True)
+    # A back gesture after pairing (a used link) on a paired tablet goes back to the survey.
+    back = tablet.client.get(f"/kiosk/pair/{good_code}")
+    assert back.status_code == 303 and back.headers["Location"].endswith("/kiosk/")
 
 
 def test_bound_service_skips_service_step(app, db):
@@ -267,10 +279,10 @@ def test_low_rating_asks_for_a_reason(app, db):
     tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
     tablet.start()
     tablet.fill_all(unit, [4, 4, 4, 4, 4, 4, 4, 4, 4])
-    assert "nilai rendah" not in tablet.html and "Lewati" in tablet.html
-    tablet.post(f"/kiosk/s/{tablet.token}/el-U9/back")
+    assert "data-low-reason hidden" in tablet.html and "Lewati" in tablet.html
+    tablet.post(f"/kiosk/s/{tablet.token}/saran/back")
     tablet.answer("el-U9", 2)
-    assert tablet.kind == "saran" and "nilai rendah" in tablet.html
+    assert tablet.kind == "saran" and "data-low-reason>" in tablet.html and "nilai rendah" in tablet.html
 
 
 def test_fast_and_frequent_surveys_are_flagged_not_refused(app, db):

@@ -113,3 +113,60 @@ def test_kiosk_completion_counts_by_unit_and_date(app, db):
     assert F.kiosk_completion(db.session, unit.id, today, today) == (2, 4)
     import datetime as dt
     assert F.kiosk_completion(db.session, unit.id, today + dt.timedelta(days=1), today + dt.timedelta(days=9)) == (0, 0)
+
+
+def test_pair_device_command_prints_a_one_time_code_and_link(app, db, runner):
+    unit = make_unit(db.session)
+    db.session.commit()
+    app.config["SKM_BASE_URL"] = "https://skm.contoh.go.id"
+    result = runner.invoke(args=["skm", "pair-device", "uji", "--service", "layanan b", "--name", "Lobi"])
+    assert result.exit_code == 0, result.output
+    code, link = result.stdout.splitlines()[:2]
+    assert link == f"https://skm.contoh.go.id/kiosk/pair/{code}"
+    db.session.expire_all()
+    device = db.session.scalar(select(Device).where(Device.pairing_code == code))
+    assert device.unit_id == unit.id and device.service.name == "Layanan B" and device.name == "Lobi"
+    # The link pairs a tablet once.
+    from tests.kiosk_helpers import CSRF_RE
+    tablet = app.test_client()
+    page = tablet.get(f"/kiosk/pair/{code}").get_data(as_text=True)
+    assert tablet.post("/kiosk/pair", data={"code": code, "csrf_token": CSRF_RE.search(page).group(1)}).status_code == 303
+    bad = runner.invoke(args=["skm", "pair-device", "UJI", "--service", "Tidak Ada"])
+    assert bad.exit_code != 0 and "tidak ditemukan" in bad.output
+
+
+def test_admin_page_shows_outbox_size_last_contact_and_silent_tablets(app, db, client):
+    import datetime as dt
+
+    from skm.core.clock import utcnow
+    from skm.kiosk import devices as D
+
+    unit = make_unit(db.session)
+    make_user(db.session)
+    tablet = pair_tablet(app, db, unit)
+    tablet.client.get("/kiosk/", headers={"HX-Request": "true", "X-Kiosk-Outbox": "3"})
+    db.session.expire_all()
+    device = db.session.get(Device, tablet.device_id)
+    assert device.outbox_size == 3
+    login(client, "admin")
+    html = client.get(f"/admin/units/{unit.id}/devices").get_data(as_text=True)
+    assert "Menunggu dikirim" in html and '<td class="num">3</td>' in html
+    assert "Tidak ada kontak" not in html
+    # Silent through a whole day of opening hours: an alert; a contact during them: none.
+    monday_evening = dt.datetime(2026, 11, 23, 12, 0)  # 19.00 WIB, Monday
+    device.paired_at = dt.datetime(2026, 11, 16, 3, 0)
+    device.last_seen_at = dt.datetime(2026, 11, 22, 3, 0)  # Sunday
+    assert D.silent_day(device, unit, monday_evening) == dt.date(2026, 11, 23)
+    device.last_seen_at = dt.datetime(2026, 11, 23, 2, 0)  # Monday 09.00 WIB
+    assert D.silent_day(device, unit, monday_evening) is None
+    assert D.silent_day(device, unit, dt.datetime(2026, 11, 24, 5, 0)) is None  # Tuesday 12.00: not over yet
+    saturday = dt.datetime(2026, 11, 28, 5, 0)
+    assert D.silent_day(device, unit, saturday) == dt.date(2026, 11, 27)  # Friday was silent
+    device.paused = True
+    assert D.silent_day(device, unit, saturday) is None
+    device.paused = False
+    device.last_seen_at = utcnow() - dt.timedelta(days=10)
+    device.paired_at = utcnow() - dt.timedelta(days=20)
+    db.session.commit()
+    html = client.get(f"/admin/units/{unit.id}/devices").get_data(as_text=True)
+    assert "Tidak ada kontak sepanjang jam layanan" in html

@@ -164,3 +164,40 @@ def set_kiosk_pin_command(code, pin_stdin):
         fail(str(exc))
     db.session.commit()
     click.echo(f"PIN kiosk unit {unit.code} disimpan.")
+
+
+@click.command("pair-device")
+@click.argument("code")
+@click.option("--service", "service_name", help="Bind the tablet to this service (its name).")
+@click.option("--name", "device_name", default="", help="The tablet's name (e.g. Lobi lantai 1).")
+@click.option("--base-url", help="The kiosk's address as tablets reach it (default: config SKM_BASE_URL).")
+@with_appcontext
+def pair_device_command(code, service_name, device_name, base_url):
+    """Create a one-time pairing code for a tablet of unit CODE and print it with its link
+    (headless setup): the code on the first line, the link on the second."""
+    from flask import url_for
+
+    from skm.core.clock import unit_now
+    from skm.core.formatting import date_id
+    from skm.kiosk.devices import create_pairing
+
+    try:
+        unit = unit_by_code(db.session, code)
+        service_id = None
+        if service_name:
+            wanted = " ".join(service_name.split()).casefold()
+            match = [s for s in unit.services if s.active and s.name.casefold() == wanted]
+            if not match:
+                raise DomainError(f"Layanan {service_name!r} tidak ditemukan di unit {unit.code}.")
+            service_id = match[0].id
+        device = create_pairing(db.session, unit, service_id=service_id, name=device_name)
+    except DomainError as exc:
+        fail(str(exc))
+    db.session.commit()
+    base = (base_url or current_app.config.get("SKM_BASE_URL") or "http://localhost:5000").rstrip("/")
+    with current_app.test_request_context("/", base_url=base):
+        link = url_for("kiosk.pair_link", code=device.pairing_code, _external=True)
+    until = unit_now(unit, device.pairing_expires_at)
+    click.echo(device.pairing_code)
+    click.echo(link)
+    click.echo(f"Satu kali pakai, berlaku sampai {date_id(until.date())} pukul {until:%H.%M} {unit.timezone}.", err=True)

@@ -148,11 +148,49 @@ def set_paused(session: Session, device: Device, paused: bool) -> None:
     session.flush()
 
 
+# Opening hours for the "silent tablet" alert: the paper form's service slots (08.00–17.00),
+# Monday to Friday, in the unit's time zone.
+OPENING_FROM, OPENING_TO = dt.time(8, 0), dt.time(17, 0)
+OPENING_DAYS = (0, 1, 2, 3, 4)
+
+
+def note_outbox(session: Session, device: Device, reported: Optional[str]) -> None:
+    """Keep the outbox size a tablet reports with each request (a small number, or nothing)."""
+    text = (reported or "").strip()
+    if not text.isdigit() or len(text) > 6:
+        return
+    if device.outbox_size != int(text):
+        device.outbox_size = int(text)
+        session.flush()
+
+
+def silent_day(device: Device, unit: Unit, now: Optional[dt.datetime] = None) -> Optional[dt.date]:
+    """The latest whole day of opening hours (ended before now, in the unit's time zone)
+    during which a paired tablet made no contact at all, or None."""
+    if device.credential_hash is None or device.revoked_at is not None or device.paused:
+        return None
+    now = now or utcnow()
+    local_now = unit_now(unit, now)
+    day = local_now.date()
+    if local_now.time() < OPENING_TO:
+        day -= dt.timedelta(days=1)
+    while day.weekday() not in OPENING_DAYS:
+        day -= dt.timedelta(days=1)
+    paired_local = unit_now(unit, device.paired_at).date() if device.paired_at else day
+    if paired_local >= day:
+        return None  # paired that day or later: not a whole day yet
+    seen = unit_now(unit, device.last_seen_at) if device.last_seen_at else None
+    # Its latest contact came before that day's opening: nothing at all during it.
+    return day if seen is None or seen < dt.datetime.combine(day, OPENING_FROM) else None
+
+
 @dataclass
 class DeviceRow:
     device: Device
     status: str
     today_count: int
+    outbox_size: Optional[int] = None
+    silent_day: Optional[dt.date] = None
 
 
 def device_status(device: Device, now: Optional[dt.datetime] = None) -> str:
@@ -176,7 +214,8 @@ def list_devices(session: Session, unit: Unit, now: Optional[dt.datetime] = None
         .where(Response.unit_id == unit.id, Response.survey_date == today, Response.device_id.is_not(None))
         .group_by(Response.device_id)
     ).all())
-    return [DeviceRow(d, device_status(d, now), counts.get(d.id, 0)) for d in devices]
+    return [DeviceRow(d, device_status(d, now), counts.get(d.id, 0), d.outbox_size, silent_day(d, unit, now))
+            for d in devices]
 
 
 # --- The unit's front-desk PIN -------------------------------------------------------

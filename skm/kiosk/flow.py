@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_now, unit_today, utcnow
@@ -31,7 +31,7 @@ DEVICE_STARTS_PER_MINUTE = 12
 
 
 CLOSED_MESSAGE = "Survei untuk periode ini sudah ditutup. Terima kasih."
-CLOSED_AT_SEND = "Survei untuk periode ini sudah ditutup; jawaban Anda tidak disimpan. Terima kasih."
+CLOSED_AT_SEND = "Survei untuk periode ini sudah ditutup; jawaban Saudara tidak disimpan. Terima kasih."
 
 
 def closed_period_today(session: Session, unit: Unit, now: Optional[dt.datetime] = None) -> Optional[Period]:
@@ -116,13 +116,12 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
 
 def abandon_open_surveys(session: Session, device: Device, now: Optional[dt.datetime] = None) -> int:
     now = now or utcnow()
-    result = session.execute(
-        update(KioskSurvey)
-        .where(KioskSurvey.device_id == device.id, KioskSurvey.status == "open")
-        .values(status="abandoned", answers={}, updated_at=now)
-    )
-    session.flush()
-    return result.rowcount or 0
+    surveys = session.scalars(
+        select(KioskSurvey).where(KioskSurvey.device_id == device.id, KioskSurvey.status == "open")
+        .with_for_update()).all()
+    for survey in surveys:
+        abandon_survey(session, survey, now)
+    return len(surveys)
 
 
 def find_survey(session: Session, device: Device, token: str) -> KioskSurvey:
@@ -146,7 +145,9 @@ def abandon_survey(session: Session, survey: KioskSurvey, now: Optional[dt.datet
     """Idle reset or staff restart: the unfinished answers are discarded (counted as abandoned)."""
     if survey.status == "open":
         survey.status = "abandoned"
-        survey.answers = {}
+        # The visitor's answers go; the questionnaire and its steps stay, so a survey the
+        # tablet already sent (its outbox) can still be delivered (skm.kiosk.outbox).
+        survey.answers = {k: survey.answers[k] for k in ("q", "steps") if k in survey.answers}
         survey.updated_at = now or utcnow()
         session.flush()
 
@@ -213,8 +214,9 @@ def answer_step(session: Session, survey: KioskSurvey, step: str, form: dict,
         raise StaleSurvey("Survei ini sudah berakhir. Silakan mulai lagi.")
     if step not in steps_of(survey):
         if step.startswith("el-"):
-            raise StepError(first_step(survey), "Unsur tersebut tidak ada di kuesioner ini. Silakan ulangi.")
-        raise StepError(first_step(survey), "Langkah tidak dikenal. Silakan ulangi.")
+            raise StepError(current_step(survey), "Unsur tersebut tidak ada di kuesioner ini. Silakan ulangi.")
+        raise StepError(current_step(survey), "Langkah tidak dikenal. Silakan ulangi.")
+    check_current_step(survey, step)
     value = _parse_step_value(session, survey, step, form)
     values = values_of(survey)
     values[step] = value
@@ -224,7 +226,49 @@ def answer_step(session: Session, survey: KioskSurvey, step: str, form: dict,
     session.flush()
     if step == "occupation" and value[0] == "LAINNYA" and "other" not in form:
         return step  # show the short text field for "Lainnya"
-    return next_step(survey, step)
+    following = next_step(survey, step)
+    set_current_step(session, survey, following or step)
+    return following
+
+
+# --- The step the survey is on (one answer per tap, for the screen it was given on) ----
+
+class NotCurrentStep(DomainError):
+    """An answer for a step other than the one the survey is on (a late duplicate tap, a
+    retried request): ignored; the survey stays where it is."""
+
+    def __init__(self, step: str):
+        super().__init__(step)
+        self.step = step
+
+
+OTHER_SCREEN = "occupation-other"  # the text box after "Lainnya": Kembali returns to the job list
+
+
+def current_step(survey: KioskSurvey) -> str:
+    """The step the survey is on: the one whose answer the server accepts now."""
+    at = survey.answers.get("at")
+    return at if at in steps_of(survey) else first_step(survey)
+
+
+def check_current_step(survey: KioskSurvey, step: str) -> None:
+    if step != current_step(survey):
+        raise NotCurrentStep(current_step(survey))
+
+
+def set_current_step(session: Session, survey: KioskSurvey, step: str) -> None:
+    if step in steps_of(survey) and survey.answers.get("at") != step:
+        survey.answers = {**survey.answers, "at": step}
+        session.flush()
+
+
+def go_back(session: Session, survey: KioskSurvey, step: str) -> Optional[str]:
+    """Kembali from the screen showing `step`: the survey moves to the step before it (None
+    before the first step). Always honoured, even when that screen's answer was already taken."""
+    previous = "occupation" if step == OTHER_SCREEN else previous_step(survey, step)
+    if previous is not None:
+        set_current_step(session, survey, previous)
+    return previous
 
 
 def needs_reason(unit: Unit, survey: KioskSurvey) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
@@ -28,6 +28,8 @@ class Device(db.Model):
     last_seen_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Surveys waiting in the tablet's outbox, as it last reported them (X-Kiosk-Outbox).
+    outbox_size: Mapped[Optional[int]] = mapped_column(Integer)
     unit: Mapped[Unit] = relationship()
     service: Mapped[Optional[Service]] = relationship()
 
