@@ -78,11 +78,22 @@ def _read_csv(content: bytes) -> list[list]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
+    # strict: a quote that is never closed (or closed in the middle of a cell) is an error,
+    # not a cell that silently swallows the rest of the file and its respondents.
+    rows: list[list] = []
+    counted = 1  # the importer's row number (header = baris 1, blank rows not counted)
     try:
-        return [[unescape_csv_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        for row in csv.reader(io.StringIO(text), dialect, strict=True):
+            rows.append([unescape_csv_cell(c) for c in row])
+            if rows[-1] and any(c.strip() for c in rows[-1]):
+                counted += 1
     except csv.Error:
-        # e.g. a quote that is never closed swallows the rest of the file into one huge cell
-        raise ImportRejected(["Berkas CSV rusak: periksa tanda kutip (\") yang tidak ditutup."]) from None
+        raise ImportRejected([
+            f"baris {counted}: Berkas CSV rusak: tanda kutip (\") di baris ini tidak ditutup dengan benar, "
+            "sehingga baris-baris berikutnya akan terbaca sebagai satu isian. Perbaiki tanda kutipnya, "
+            "lalu unggah ulang."
+        ]) from None
+    return rows
 
 
 def _read_xlsx(content: bytes) -> list[list]:
