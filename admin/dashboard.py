@@ -186,7 +186,7 @@ def results_flagged():
         else:
             count = set_excluded(db.session, ids, exclude)
             db.session.commit()
-            flash(f"{count} jawaban " + ("dikecualikan dari perhitungan." if exclude else "dihitung kembali."))
+            flash(f"{count} jawaban " + ("dikecualikan dari perhitungan." if exclude else "diterima dan dihitung."))
         return redirect(url_for("admin.results_flagged", **sel.args()))
     responses = analytics.flagged_responses(db.session, sel.scope) if sel.ready else []
     return render_template("admin/results/flagged.html", sel=sel, responses=responses)

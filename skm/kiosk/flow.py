@@ -28,6 +28,15 @@ DEVICE_MAX_PER_WINDOW = 6
 DEVICE_WINDOW_SECONDS = 180
 # A visitor needs well over 8 s for a survey: more starts than this a minute is a finger on the button.
 DEVICE_STARTS_PER_MINUTE = 12
+# After each send a tablet accepts no new start for a few seconds (the thank-you screen
+# shows for `thanks_seconds`, default 8, so a visitor never meets it; a script does).
+DEVICE_COOLDOWN_SECONDS = 5
+# The same full answer vector this many times in a row from one tablet within the window
+# is flagged (and so quarantined). 0 = off.
+SAME_ANSWERS_RUN = 5
+SAME_ANSWERS_WINDOW_SECONDS = 1800
+COOLDOWN_MESSAGE = ("Terima kasih! Tablet sedang bersiap untuk pengunjung berikutnya. "
+                    "Silakan sentuh lagi dalam beberapa detik.")
 
 
 class StaleSurvey(DomainError):
@@ -60,15 +69,23 @@ def survey_steps(unit: Unit, questionnaire: Questionnaire, service_bound: bool) 
 
 
 def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = None,
-                 max_starts_per_minute: int = DEVICE_STARTS_PER_MINUTE) -> KioskSurvey:
+                 max_starts_per_minute: int = DEVICE_STARTS_PER_MINUTE,
+                 cooldown_seconds: int = DEVICE_COOLDOWN_SECONDS) -> KioskSurvey:
     """A new survey with a fresh one-time token; the tablet's unfinished ones are abandoned.
 
-    A tablet may start at most `max_starts_per_minute` surveys a minute (0: no limit). The
-    limit is per device, counted in the database (shared by every worker), and applies only
-    at the start, where a refusal loses no answer."""
+    A tablet may start at most `max_starts_per_minute` surveys a minute (0: no limit), and
+    none within `cooldown_seconds` after its last send (0: no cool-down). Both limits are
+    per device, counted in the database (shared by every worker), and apply only at the
+    start, where a refusal loses no answer."""
     now = now or utcnow()
     if device.paused:
         raise DomainError("Kiosk sedang istirahat.")
+    if cooldown_seconds:
+        last_send = session.scalar(
+            select(func.max(KioskSurvey.finished_at)).where(
+                KioskSurvey.device_id == device.id, KioskSurvey.status == "finished"))
+        if last_send is not None and now - last_send < dt.timedelta(seconds=cooldown_seconds):
+            raise DomainError(COOLDOWN_MESSAGE)
     if max_starts_per_minute:
         recent = session.scalar(
             select(func.count(KioskSurvey.id)).where(
@@ -244,10 +261,33 @@ def missing_step(survey: KioskSurvey) -> Optional[str]:
     return None
 
 
+def same_answers_run(session: Session, device: Device, ratings: dict[str, Optional[int]], now: dt.datetime,
+                     run: int = SAME_ANSWERS_RUN, window_seconds: int = SAME_ANSWERS_WINDOW_SECONDS) -> bool:
+    """True when this tablet's last `run - 1` kiosk responses (within the window) all gave
+    exactly these ratings, so this one makes `run` identical answer vectors in a row."""
+    if run < 2:
+        return False
+    recent = session.scalars(
+        select(Response).where(
+            Response.device_id == device.id, Response.channel == "kiosk",
+            Response.submitted_at >= now - dt.timedelta(seconds=window_seconds))
+        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(run - 1)
+    ).all()
+    if len(recent) < run - 1:
+        return False
+    vector = {code: rating for code, rating in ratings.items() if rating is not None}
+    return all({a.element.code: a.rating for a in r.answers} == vector for r in recent)
+
+
 def submit_survey(session: Session, device: Device, token: str, form: Optional[dict] = None,
                   now: Optional[dt.datetime] = None, max_per_window: int = DEVICE_MAX_PER_WINDOW,
-                  window_seconds: int = DEVICE_WINDOW_SECONDS) -> Response:
+                  window_seconds: int = DEVICE_WINDOW_SECONDS, same_answers: int = SAME_ANSWERS_RUN,
+                  same_answers_window: int = SAME_ANSWERS_WINDOW_SECONDS) -> Response:
     """Store the survey as one response with all its answers, once.
+
+    A suspicious response (too fast, too many from this tablet in the window, the same
+    answers `same_answers` times in a row) is stored flagged and quarantined: excluded
+    from every figure until a manager accepts it on the flagged-review page.
 
     A repeated submit of a finished survey returns the response already stored. Two
     submits racing each other: the unique Response.token makes the second flush fail
@@ -295,10 +335,13 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
     ) or 0
     if recent >= max_per_window:
         reasons.append(f"{recent + 1} survei dari tablet ini dalam {window_seconds // 60} menit")
+    if same_answers_run(session, device, ratings, now, same_answers, same_answers_window):
+        reasons.append(f"jawaban sama {same_answers} kali berturut-turut dari tablet ini")
     response = record_response(
         session, unit, data, "kiosk", questionnaire=questionnaire, require_all=True,
         token=survey.token, device_id=device.id, duration_seconds=duration, submitted_at=now,
         flagged=bool(reasons), flag_reason="; ".join(reasons)[:200] or None,
+        quarantined=bool(reasons), excluded=bool(reasons),
     )
     survey.status = "finished"
     survey.finished_at = now

@@ -112,10 +112,13 @@ def record_response(session: Session, unit: Unit, data: ResponseData, channel: s
 
 
 def set_excluded(session: Session, response_ids: list[int], excluded: bool) -> int:
-    """Exclude (or include again) responses from scores, keeping the data."""
+    """Exclude ("kecualikan") or count ("terima", include again) responses, keeping the data.
+
+    Either decision ends a flagged response's quarantine (see Response.quarantined)."""
     if not response_ids:
         return 0
-    session.execute(update(Response).where(Response.id.in_(response_ids)).values(excluded=excluded))
+    session.execute(update(Response).where(Response.id.in_(response_ids))
+                    .values(excluded=excluded, quarantined=False))
     session.execute(update(Answer).where(Answer.response_id.in_(response_ids)).values(excluded=excluded))
     session.flush()
     return len(response_ids)
