@@ -20,12 +20,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
+from skm.core.errors import DomainError
 from skm.models import Period, ReportJob, Response, Unit, User
 
 log = logging.getLogger(__name__)
 
 LONG_KINDS = ("laporan", "pengolahan")
 DEFAULT_SYNC_MAX = 1500
+# Jobs rendering at once (config REPORT_JOBS_MAX_PER_UNIT, REPORT_JOBS_MAX_TOTAL); a job
+# above either cap waits "queued" and starts when a running one ends.
+DEFAULT_MAX_PER_UNIT = 1
+DEFAULT_MAX_TOTAL = 2
 # A job still unfinished after this long lost its worker (a restart): shown as failed.
 STALE_AFTER = dt.timedelta(minutes=30)
 KEEP_FINISHED = dt.timedelta(days=7)
@@ -41,6 +46,72 @@ def respondents_in(session: Session, unit: Unit, period: Period) -> int:
 
 def needs_job(session: Session, kind: str, unit: Unit, period: Optional[Period], sync_max: int) -> bool:
     return kind in LONG_KINDS and period is not None and respondents_in(session, unit, period) > sync_max
+
+
+def pending_job(session: Session, kind: str, unit: Unit, period: Optional[Period],
+                now: Optional[dt.datetime] = None) -> Optional[ReportJob]:
+    """The unit's queued or running (not stale) job for the same document, if any."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    return session.scalars(
+        select(ReportJob).where(
+            ReportJob.unit_id == unit.id, ReportJob.kind == kind,
+            ReportJob.period_id == (period.id if period else None),
+            ReportJob.status.in_(("queued", "running")), ReportJob.created_at >= cutoff)
+        .order_by(ReportJob.id)
+    ).first()
+
+
+def request_job(session: Session, kind: str, unit: Unit, period: Optional[Period], user: Optional[User],
+                filename: str, sync_max: int) -> ReportJob:
+    """The job for this document: an identical pending one (same unit, period, kind) is
+    reused, so repeated clicks start one job. Refused when the direct download suffices."""
+    if kind not in LONG_KINDS or period is None:
+        raise DomainError("Dokumen ini tidak perlu dibuat di latar belakang.")
+    if not needs_job(session, kind, unit, period, sync_max):
+        raise DomainError("Dokumen ini cukup kecil untuk diunduh langsung; tidak perlu dibuat di latar belakang.")
+    return pending_job(session, kind, unit, period) or create_job(session, kind, unit, period, user, filename)
+
+
+def claim_runnable(engine, max_per_unit: int = DEFAULT_MAX_PER_UNIT, max_total: int = DEFAULT_MAX_TOTAL,
+                   now: Optional[dt.datetime] = None) -> list[int]:
+    """Mark queued jobs running, oldest first, as far as the caps allow; their ids.
+
+    Short transactions of their own on `engine` (never the caller's session), so a request
+    or a finishing job thread can call it; the conditional UPDATE makes each claim once."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    claimed: list[int] = []
+    with engine.begin() as conn:
+        running = conn.execute(
+            select(ReportJob.unit_id, func.count()).where(
+                ReportJob.status == "running", ReportJob.created_at >= cutoff).group_by(ReportJob.unit_id)
+        ).all()
+        per_unit = {unit_id: n for unit_id, n in running}
+        total = sum(per_unit.values())
+        queued = conn.execute(
+            select(ReportJob.id, ReportJob.unit_id).where(
+                ReportJob.status == "queued", ReportJob.created_at >= cutoff).order_by(ReportJob.id)
+        ).all()
+        for job_id, unit_id in queued:
+            if total >= max_total:
+                break
+            if per_unit.get(unit_id, 0) >= max_per_unit:
+                continue
+            done = conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "queued")
+                                .values(status="running"))
+            if done.rowcount:
+                claimed.append(job_id)
+                per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+                total += 1
+    return claimed
+
+
+def queue_position(session: Session, job: ReportJob) -> int:
+    """How many queued jobs wait before this one (0 when it is not queued)."""
+    if job.status != "queued":
+        return 0
+    return session.scalar(select(func.count(ReportJob.id)).where(
+        ReportJob.status == "queued", ReportJob.id < job.id,
+        ReportJob.created_at >= utcnow() - STALE_AFTER)) or 0
 
 
 def create_job(session: Session, kind: str, unit: Unit, period: Optional[Period], user: Optional[User],
@@ -100,7 +171,6 @@ def run_job(app, job_id: int) -> None:
             with db.engine.begin() as conn:
                 conn.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
 
-        set_fields(status="running")
         try:
             out_dir = Path(app.instance_path) / "reports"
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -126,9 +196,23 @@ def run_job(app, job_id: int) -> None:
             set_fields(status="failed", error=str(exc)[:300] or type(exc).__name__, finished_at=utcnow())
         finally:
             db.session.remove()
+        start_queued(app)  # a slot is free: the next waiting job, if any
 
 
 def launch(app, job_id: int) -> threading.Thread:
     thread = threading.Thread(target=run_job, args=(app, job_id), name=f"report-job-{job_id}", daemon=True)
     thread.start()
     return thread
+
+
+def start_queued(app) -> list[int]:
+    """Start a thread for every queued job the caps allow (claimed first, so two workers
+    never render the same job)."""
+    from skm.extensions import db
+
+    with app.app_context():
+        ids = claim_runnable(db.engine, int(app.config.get("REPORT_JOBS_MAX_PER_UNIT", DEFAULT_MAX_PER_UNIT)),
+                             int(app.config.get("REPORT_JOBS_MAX_TOTAL", DEFAULT_MAX_TOTAL)))
+    for job_id in ids:
+        launch(app, job_id)
+    return ids
