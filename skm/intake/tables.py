@@ -97,6 +97,15 @@ def _read_csv(content: bytes) -> list[list]:
 
 
 def _read_xlsx(content: bytes) -> list[list]:
+    """Bounded first, then parsed in a child process with CPU, memory and time limits
+    (skm.intake.xlsx_reader), so no upload can stall a web worker."""
+    from skm.intake.xlsx_reader import read_xlsx_rows
+
+    return read_xlsx_rows(content, MAX_ROWS)
+
+
+def parse_xlsx(content: bytes, max_rows: int = MAX_ROWS, max_columns: int = 100) -> list[list]:
+    """The first sheet's cell values (run by skm.intake.xlsx_reader in its child process)."""
     from openpyxl import load_workbook
 
     try:
@@ -107,8 +116,11 @@ def _read_xlsx(content: bytes) -> list[list]:
     rows = []
     try:
         for i, row in enumerate(sheet.iter_rows()):
-            if i > MAX_ROWS + 1:
-                raise ImportRejected([f"Berkas terlalu besar: paling banyak {MAX_ROWS:,} baris.".replace(",", ".")])
+            if i > max_rows + 1:
+                raise ImportRejected([f"Berkas terlalu besar: paling banyak {max_rows:,} baris.".replace(",", ".")])
+            if len(row) > max_columns:
+                raise ImportRejected([f"Lembar pertama berisi lebih dari {max_columns} kolom. "
+                                      "Hapus kolom yang tidak perlu."])
             # A real formula cell is marked so it can be refused even in the saran column,
             # while text that merely starts with "=" stays text.
             rows.append([Formula(c.value) if getattr(c, "data_type", None) == "f" and isinstance(c.value, str)
