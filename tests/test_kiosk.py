@@ -352,6 +352,8 @@ def test_scripted_burst_is_stored_flagged_not_counted_until_accepted(app, db, cl
     db.session.commit()
     page = client.get(f"/admin/results/flagged?unit={unit.id}&period={period.id}").get_data(as_text=True)
     assert page.count("menunggu tinjauan") == 12 and "Terima yang dipilih" in page and "Kecualikan" in page
+    page = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    assert "12 menunggu tinjauan (belum dihitung)" in page
     client.post(f"/admin/results/flagged?unit={unit.id}&period={period.id}",
                 data={"response": [str(r.id) for r in flagged[:3]], "action": "include"})
     db.session.expire_all()
