@@ -186,10 +186,6 @@ def _job_or_404(job_id: int) -> ReportJob:
 @roles_required(*REPORT_ROLES)
 def report_job(job_id: int):
     job = _job_or_404(job_id)
-    if job.status == "queued" and not J.is_stale(job):
-        # A slot may have freed without a thread to take the next job (a worker restart).
-        if job.id in J.start_queued(current_app._get_current_object()):
-            db.session.refresh(job)
     template = "admin/reports/_job.html" if request.headers.get("HX-Request") and not request.headers.get(
         "HX-Boosted") else "admin/reports/job.html"
     return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job),

@@ -386,6 +386,16 @@ def test_a_new_start_right_after_a_send_waits_for_the_cooldown(app, db):
     db.session.commit()
     tablet.start()
     assert tablet.kind != "welcome"
+    # Never longer than the unit's thank-you screen: a visitor back at welcome may start.
+    tablet.fill_all(unit, [4] * 9)
+    tablet.send()
+    unit.thanks_seconds = 2
+    survey = db.session.scalars(select(KioskSurvey).where(KioskSurvey.status == "finished")
+                                .order_by(KioskSurvey.id.desc())).first()
+    survey.finished_at = utcnow() - dt.timedelta(seconds=3)
+    db.session.commit()
+    tablet.start()
+    assert tablet.kind != "welcome"
 
 
 def test_identical_answers_in_a_row_are_flagged(app, db):

@@ -28,8 +28,8 @@ DEVICE_MAX_PER_WINDOW = 6
 DEVICE_WINDOW_SECONDS = 180
 # A visitor needs well over 8 s for a survey: more starts than this a minute is a finger on the button.
 DEVICE_STARTS_PER_MINUTE = 12
-# After each send a tablet accepts no new start for a few seconds (the thank-you screen
-# shows for `thanks_seconds`, default 8, so a visitor never meets it; a script does).
+# After each send a tablet accepts no new start for a few seconds, at most the unit's
+# `thanks_seconds` (the thank-you screen's time), so a visitor never meets it; a script does.
 DEVICE_COOLDOWN_SECONDS = 5
 # The same full answer vector this many times in a row from one tablet within the window
 # is flagged (and so quarantined). 0 = off.
@@ -80,11 +80,15 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
     now = now or utcnow()
     if device.paused:
         raise DomainError("Kiosk sedang istirahat.")
-    if cooldown_seconds:
+    unit = session.get(Unit, device.unit_id)
+    # Never longer than the unit's thank-you screen, so a visitor who waits for the
+    # welcome screen is never refused; a script posting starts is.
+    cooldown = min(cooldown_seconds, unit.thanks_seconds or cooldown_seconds)
+    if cooldown > 0:
         last_send = session.scalar(
             select(func.max(KioskSurvey.finished_at)).where(
                 KioskSurvey.device_id == device.id, KioskSurvey.status == "finished"))
-        if last_send is not None and now - last_send < dt.timedelta(seconds=cooldown_seconds):
+        if last_send is not None and now - last_send < dt.timedelta(seconds=cooldown):
             raise DomainError(COOLDOWN_MESSAGE)
     if max_starts_per_minute:
         recent = session.scalar(
@@ -93,7 +97,6 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
                 KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
         if recent >= max_starts_per_minute:
             raise DomainError("Terlalu banyak survei dimulai dari tablet ini. Tunggu sebentar, lalu sentuh lagi.")
-    unit = session.get(Unit, device.unit_id)
     questionnaire = unit.current_questionnaire
     if questionnaire is None or not questionnaire.elements:
         raise DomainError("Kuesioner unit ini belum disiapkan.")
