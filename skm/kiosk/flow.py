@@ -81,6 +81,8 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
     if device.paused:
         raise DomainError("Kiosk sedang istirahat.")
     unit = session.get(Unit, device.unit_id)
+    if unit is None:
+        raise DomainError("Unit tablet ini tidak ditemukan.")
     # Never longer than the unit's thank-you screen, so a visitor who waits for the
     # welcome screen is never refused; a script posting starts is.
     cooldown = min(cooldown_seconds, unit.thanks_seconds or cooldown_seconds)
