@@ -282,3 +282,41 @@ def test_report_jobs_deduplicated_capped_and_refused_when_small(app, db, monkeyp
     db.session.execute(update(ReportJob).where(ReportJob.id == second.id).values(status="done"))
     db.session.commit()
     assert J.start_queued(app) == [fourth.id] and launched[-1] == fourth.id
+
+
+def test_ten_concurrent_job_requests_make_one_job(app, db, live_server, no_csrf, monkeypatch):
+    """Ten POSTs at once over HTTP (threads of the live server): one job, one launch."""
+    import http.cookiejar
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from skm.reports import jobs as J
+
+    launched: list[int] = []
+    monkeypatch.setattr(J, "launch", lambda app_, job_id: launched.append(job_id))
+    unit, _, period = _setup(db)
+    unit_id, period_id = unit.id, period.id
+    app.config.update(REPORT_SYNC_MAX_RESPONDENTS=1)
+    db.session.remove()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    from tests.factories import PASSWORD
+
+    opener.open(f"{live_server}/admin/login",
+                urllib.parse.urlencode({"username": "admin", "password": PASSWORD}).encode())
+    body = urllib.parse.urlencode({"kind": "laporan", "period_id": period_id}).encode()
+    finals: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def post():
+        barrier.wait()
+        finals.append(opener.open(f"{live_server}/admin/unit/{unit_id}/laporan/job", body).geturl())
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    jobs = db.session.query(ReportJob).all()
+    assert len(jobs) == 1 and launched == [jobs[0].id]
+    assert len(finals) == 10 and set(finals) == {f"{live_server}/admin/laporan/job/{jobs[0].id}"}

@@ -69,6 +69,9 @@ def request_job(session: Session, kind: str, unit: Unit, period: Optional[Period
         raise DomainError("Dokumen ini tidak perlu dibuat di latar belakang.")
     if not needs_job(session, kind, unit, period, sync_max):
         raise DomainError("Dokumen ini cukup kecil untuk diunduh langsung; tidak perlu dibuat di latar belakang.")
+    # Concurrent requests for the unit's documents wait here, so they find each other's job
+    # (PostgreSQL row lock; SQLite requests that write already take the database lock).
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
     return pending_job(session, kind, unit, period) or create_job(session, kind, unit, period, user, filename)
 
 
@@ -81,16 +84,20 @@ def claim_runnable(engine, max_per_unit: int = DEFAULT_MAX_PER_UNIT, max_total: 
     cutoff = (now or utcnow()) - STALE_AFTER
     claimed: list[int] = []
     with engine.begin() as conn:
-        running = conn.execute(
-            select(ReportJob.unit_id, func.count()).where(
-                ReportJob.status == "running", ReportJob.created_at >= cutoff).group_by(ReportJob.unit_id)
+        # Claimers run one at a time: on SQLite a write statement first takes the write lock
+        # (no read-then-upgrade failure), on PostgreSQL the pending rows are locked.
+        conn.execute(update(ReportJob).where(ReportJob.id == -1).values(status="queued"))
+        pending = conn.execute(
+            select(ReportJob.id, ReportJob.unit_id, ReportJob.status).where(
+                ReportJob.status.in_(("queued", "running")), ReportJob.created_at >= cutoff)
+            .order_by(ReportJob.id).with_for_update()
         ).all()
-        per_unit = {unit_id: n for unit_id, n in running}
+        per_unit: dict[int, int] = {}
+        for _job_id, unit_id, status in pending:
+            if status == "running":
+                per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
         total = sum(per_unit.values())
-        queued = conn.execute(
-            select(ReportJob.id, ReportJob.unit_id).where(
-                ReportJob.status == "queued", ReportJob.created_at >= cutoff).order_by(ReportJob.id)
-        ).all()
+        queued = [(job_id, unit_id) for job_id, unit_id, status in pending if status == "queued"]
         for job_id, unit_id in queued:
             if total >= max_total:
                 break
@@ -196,7 +203,10 @@ def run_job(app, job_id: int) -> None:
             set_fields(status="failed", error=str(exc)[:300] or type(exc).__name__, finished_at=utcnow())
         finally:
             db.session.remove()
-        start_queued(app)  # a slot is free: the next waiting job, if any
+        try:
+            start_queued(app)  # a slot is free: the next waiting job, if any
+        except Exception:  # noqa: BLE001 - the next POST or finishing job starts it instead
+            log.exception("starting queued report jobs failed")
 
 
 def launch(app, job_id: int) -> threading.Thread:
