@@ -105,6 +105,17 @@ def test_expensive_sheet_hits_the_child_cpu_limit_not_the_worker(db, monkeypatch
     assert (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) < 1.0
 
 
+def test_child_memory_limit_is_applied(db, monkeypatch):
+    """With an address-space limit too small for Python and openpyxl the child cannot parse
+    even a tiny file: the refusal is the same clear message (the limit is really set)."""
+    monkeypatch.setenv("SKM_XLSX_MEMORY_BYTES", str(12 * 1024 * 1024))
+    assert "terlalu berat untuk dibaca" in refused(db, xlsx_with())
+    monkeypatch.delenv("SKM_XLSX_MEMORY_BYTES")
+    unit = make_unit(db.session, code="LAIN")
+    with pytest.raises(ImportRejected, match="hanya berisi judul kolom"):
+        preview_import(db.session, unit, "data.xlsx", xlsx_with())
+
+
 def test_child_killed_after_the_wall_clock_timeout(db, monkeypatch):
     def slow(*args, **kwargs):
         raise subprocess.TimeoutExpired(args[0], xlsx_reader.TIMEOUT_SECONDS)

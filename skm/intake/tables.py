@@ -104,36 +104,6 @@ def _read_xlsx(content: bytes) -> list[list]:
     return read_xlsx_rows(content, MAX_ROWS)
 
 
-def parse_xlsx(content: bytes, max_rows: int = MAX_ROWS, max_columns: int = 100) -> list[list]:
-    """The first sheet's cell values (run by skm.intake.xlsx_reader in its child process)."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception:
-        raise ImportRejected(["Berkas XLSX rusak atau bukan berkas Excel."]) from None
-    sheet = workbook.worksheets[0]
-    rows = []
-    try:
-        for i, row in enumerate(sheet.iter_rows()):
-            if i > max_rows + 1:
-                raise ImportRejected([f"Berkas terlalu besar: paling banyak {max_rows:,} baris.".replace(",", ".")])
-            if len(row) > max_columns:
-                raise ImportRejected([f"Lembar pertama berisi lebih dari {max_columns} kolom. "
-                                      "Hapus kolom yang tidak perlu."])
-            # A real formula cell is marked so it can be refused even in the saran column,
-            # while text that merely starts with "=" stays text.
-            rows.append([Formula(c.value) if getattr(c, "data_type", None) == "f" and isinstance(c.value, str)
-                         else c.value for c in row])
-    except ImportRejected:
-        raise
-    except Exception:
-        raise ImportRejected(["Berkas XLSX rusak atau bukan berkas Excel."]) from None
-    finally:
-        workbook.close()
-    return rows
-
-
 def read_table(filename: str, content: bytes) -> list[list]:
     if not content:
         raise ImportRejected(["Berkas kosong."])
