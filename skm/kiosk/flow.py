@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_now, utcnow
 from skm.core.errors import DomainError
-from skm.models import Device, KioskSurvey, Period, Questionnaire, Response, Service, Unit
+from skm.models import Answer, Device, Element, KioskSurvey, Period, Questionnaire, Response, Service, Unit
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION, time_slot_for
 from skm.survey.responses import ResponseData, record_response
 
@@ -273,15 +273,20 @@ def same_answers_run(session: Session, device: Device, ratings: dict[str, Option
     if run < 2:
         return False
     recent = session.scalars(
-        select(Response).where(
+        select(Response.id).where(
             Response.device_id == device.id, Response.channel == "kiosk",
             Response.submitted_at >= now - dt.timedelta(seconds=window_seconds))
         .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(run - 1)
     ).all()
     if len(recent) < run - 1:
         return False
+    given: dict[int, dict[str, int]] = {response_id: {} for response_id in recent}
+    for response_id, code, rating in session.execute(
+            select(Answer.response_id, Element.code, Answer.rating).join(Element, Element.id == Answer.element_id)
+            .where(Answer.response_id.in_(recent))):
+        given[response_id][code] = rating
     vector = {code: rating for code, rating in ratings.items() if rating is not None}
-    return all({a.element.code: a.rating for a in r.answers} == vector for r in recent)
+    return all(previous == vector for previous in given.values())
 
 
 def submit_survey(session: Session, device: Device, token: str, form: Optional[dict] = None,
