@@ -193,7 +193,7 @@ def results_flagged():
                 flash(str(exc))
             else:
                 db.session.commit()
-                flash(f"{count} jawaban " + ("dikecualikan dari perhitungan." if exclude else "dihitung kembali."))
+                flash(f"{count} jawaban " + ("dikecualikan dari perhitungan." if exclude else "diterima dan dihitung."))
         return redirect(url_for("admin.results_flagged", **sel.args()))
     responses = analytics.flagged_responses(db.session, sel.scope) if sel.ready else []
     state = period_unit(db.session, sel.period, sel.unit) if sel.ready else None

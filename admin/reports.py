@@ -176,18 +176,20 @@ def reports_download(unit_id: int):
 def reports_start_job(unit_id: int):
     unit = _unit_or_404(unit_id)
     kind, period, _plan, error = _parse_request(unit, request.form)
-    if error or kind not in J.LONG_KINDS:
-        flash(error or "Dokumen ini tidak perlu dibuat di latar belakang.")
+    if error:
+        flash(error)
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
     try:
-        job_id = J.create_job(db.session, kind, unit, period, current_user, filename(kind, unit, period)).id
-    except DomainError:
+        job_id = J.request_job(db.session, kind, unit, period, current_user, filename(kind, unit, period),
+                               _sync_max()).id
+    except DomainError as exc:
         db.session.rollback()
-        return _unit_page(unit, period)  # a period without respondents: the page says so
+        flash(str(exc))
+        return _unit_page(unit, period)  # the page for that period, saying why
     # After the commit nothing here touches the ORM again: on SQLite a new transaction
     # in this POST would take the write lock the worker's progress updates need.
     db.session.commit()
-    J.launch(current_app._get_current_object(), job_id)
+    J.start_queued(current_app._get_current_object())  # this job, unless the caps make it wait
     return redirect(url_for("admin.report_job", job_id=job_id), code=303)
 
 
@@ -205,7 +207,8 @@ def report_job(job_id: int):
     job = _job_or_404(job_id)
     template = "admin/reports/_job.html" if request.headers.get("HX-Request") and not request.headers.get(
         "HX-Boosted") else "admin/reports/job.html"
-    return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job))
+    return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job),
+                           waiting=J.queue_position(db.session, job))
 
 
 @bp.route("/laporan/job/<int:job_id>/unduh")

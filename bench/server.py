@@ -45,9 +45,11 @@ def free_port() -> int:
 
 def server_env(instance: Path, url: str, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKM_")}
-    # Simulated tablets start surveys back to back, far faster than the per-device limit allows.
+    # Simulated tablets start surveys back to back, far faster than the per-device limit allows;
+    # no cool-down and no abuse flags either (flagged responses are quarantined, not counted).
     env.update(SKM_INSTANCE_PATH=str(instance), DATABASE_URL=url, SKM_SECURE_COOKIES="false",
-               SKM_KIOSK_DEVICE_STARTS_PER_MINUTE="0", **extra)
+               SKM_KIOSK_DEVICE_STARTS_PER_MINUTE="0", SKM_KIOSK_COOLDOWN_SECONDS="0",
+               SKM_KIOSK_DEVICE_MAX_PER_WINDOW="1000000", SKM_KIOSK_SAME_ANSWERS_RUN="0", **extra)
     return env
 
 

@@ -208,7 +208,8 @@ def start():
         return _unpaired()
     try:
         survey = F.start_survey(db.session, device, max_starts_per_minute=current_app.config.get(
-            "KIOSK_DEVICE_STARTS_PER_MINUTE", F.DEVICE_STARTS_PER_MINUTE))
+            "KIOSK_DEVICE_STARTS_PER_MINUTE", F.DEVICE_STARTS_PER_MINUTE), cooldown_seconds=current_app.config.get(
+            "KIOSK_COOLDOWN_SECONDS", F.DEVICE_COOLDOWN_SECONDS))
     except DomainError as exc:
         db.session.rollback()
         return _welcome(device, str(exc))
@@ -271,7 +272,10 @@ def send(token):
     try:
         F.submit_survey(db.session, device, token, request.form.to_dict(),
                         max_per_window=config.get("KIOSK_DEVICE_MAX_PER_WINDOW", F.DEVICE_MAX_PER_WINDOW),
-                        window_seconds=config.get("KIOSK_DEVICE_WINDOW_SECONDS", F.DEVICE_WINDOW_SECONDS))
+                        window_seconds=config.get("KIOSK_DEVICE_WINDOW_SECONDS", F.DEVICE_WINDOW_SECONDS),
+                        same_answers=config.get("KIOSK_SAME_ANSWERS_RUN", F.SAME_ANSWERS_RUN),
+                        same_answers_window=config.get("KIOSK_SAME_ANSWERS_WINDOW_SECONDS",
+                                                       F.SAME_ANSWERS_WINDOW_SECONDS))
         db.session.commit()  # the acknowledgement is rendered only after the response is stored
         return _thanks(device, token)
     except IntegrityError:

@@ -238,6 +238,24 @@ def test_data_sheet_of_an_empty_period_has_no_broken_formulas(db):
     assert len(raw) == 1 and raw[0].startswith("no,tanggal,")
 
 
+def test_import_template_writes_names_starting_with_equals_as_text(db):
+    unit = make_unit(db.session, services=("=HYPERLINK(\"http://x\")", "Layanan B"))
+    element = unit.current_questionnaire.elements[0]
+    element.name = "=1+1"
+    element.question = "=cmd|' /C calc'!A0"
+    db.session.flush()
+    data = exports.import_template_xlsx(unit)
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in xml and "<f " not in xml
+    wb = load_workbook(io.BytesIO(data))
+    texts = [c.value for row in wb["Petunjuk"].iter_rows() for c in row]
+    assert any(isinstance(t, str) and t.startswith("=1+1: nilai 1–4") for t in texts)
+    assert wb["Daftar"]["B2"].value == '=HYPERLINK("http://x")' and wb["Daftar"]["B2"].data_type == "s"
+
+
 def test_import_template_has_headers_and_validation_lists(db):
     unit = make_unit(db.session)
     wb = load_workbook(io.BytesIO(exports.import_template_xlsx(unit)))

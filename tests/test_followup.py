@@ -384,6 +384,25 @@ def test_oversize_photo_is_refused(final_action, tmp_path):
     assert s.query(FollowUpPhoto).count() == 0
 
 
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height (no real pixel data)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+
+
+def test_photo_claiming_40000_square_pixels_is_refused_with_a_message(final_action, tmp_path):
+    s, unit, manager, action = final_action
+    with pytest.raises(DomainError, match="piksel"):
+        photos.add_photo(s, action, manager, png_header_only(40000, 40000), "bom.png", "", str(tmp_path))
+    assert s.query(FollowUpPhoto).count() == 0
+
+
 def test_photo_path_refuses_names_we_did_not_generate(tmp_path):
     photo = FollowUpPhoto(unit_id=1, file_name="../../secret_key", thumb_name="x_t.jpg")
     with pytest.raises(DomainError):

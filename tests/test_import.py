@@ -127,6 +127,23 @@ def test_malformed_files_get_clear_messages(db, name, content, fragment):
     assert fragment in str(exc.value)
 
 
+@pytest.mark.parametrize("bad_saran", ['"tidak ditutup', '"ditutup" di tengah'])
+def test_csv_with_a_broken_quote_is_refused_naming_the_row(db, bad_saran):
+    """Before: the reader swallowed the following rows into one saran, the preview said
+    clean and three respondents vanished."""
+    unit = make_unit(db.session)
+    rows = [good_row(), good_row(saran=bad_saran), good_row(), good_row(), good_row(saran='"ada, koma"')]
+    with pytest.raises(ImportRejected) as exc:
+        preview_import(db.session, unit, "data.csv", csv_bytes(rows))
+    assert exc.value.errors[0].startswith("baris 3: Berkas CSV rusak: tanda kutip")
+    assert count_rows(db) == (0, 0)
+    # Correctly quoted cells (commas, doubled quotes, line breaks) still read.
+    ok = [good_row(), good_row(saran='"kata ""bagus"", sekali\nbaris dua"'), good_row()]
+    preview = preview_import(db.session, unit, "data.csv", csv_bytes(ok))
+    assert preview.ok and len(preview.rows) == 3
+    assert preview.rows[1].suggestion == 'kata "bagus", sekali\nbaris dua'
+
+
 def test_the_same_data_twice_is_refused_unless_allowed(db):
     unit = make_unit(db.session)
     content = csv_bytes([good_row(), good_row(U1="4")])

@@ -287,7 +287,7 @@ def test_low_rating_asks_for_a_reason(app, db):
 
 def test_fast_and_frequent_surveys_are_flagged_not_refused(app, db):
     unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False)
-    app.config.update(KIOSK_DEVICE_MAX_PER_WINDOW=3)
+    app.config.update(KIOSK_DEVICE_MAX_PER_WINDOW=3, KIOSK_COOLDOWN_SECONDS=0, KIOSK_SAME_ANSWERS_RUN=0)
     tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
     for _ in range(5):
         tablet.start()
@@ -298,7 +298,131 @@ def test_fast_and_frequent_surveys_are_flagged_not_refused(app, db):
     assert len(rows) == 5 and all(r.flagged for r in rows)
     assert "terlalu cepat" in rows[0].flag_reason and "dari tablet ini" not in rows[0].flag_reason
     assert "dari tablet ini" in rows[3].flag_reason and "dari tablet ini" in rows[4].flag_reason
-    assert not any(r.excluded for r in rows)  # kept and counted until an admin excludes them
+    # Kept, but quarantined: not counted until a manager accepts them (issue 13; before,
+    # flagged responses counted until someone excluded them).
+    assert all(r.quarantined and r.excluded for r in rows)
+    assert all(a.excluded for r in rows for a in r.answers)
+
+
+def _kiosk_figures(db, unit):
+    """(respondents, IKM) from the SQL aggregation and from a recomputation over the rows."""
+    from fractions import Fraction
+
+    from skm.scoring.results import Scope, compute_results
+
+    day = unit_now(unit).date()
+    results = compute_results(db.session, Scope(unit.id, day, day), unit)
+    counted = [r for r in db.session.scalars(select(Response).where(Response.unit_id == unit.id)).all()
+               if not r.excluded and not r.quarantined]
+    expected = None
+    if counted:
+        codes = [e.code for e in unit.current_questionnaire.elements]
+        nrrs = []
+        for code in codes:
+            values = [a.rating for r in counted for a in r.answers if a.element.code == code]
+            nrrs.append(Fraction(sum(values), len(values)))
+        expected = sum(nrrs) / len(codes) * 25
+    return (results.respondents, results.scores.ikm if results.respondents else None), (len(counted), expected)
+
+
+def test_scripted_burst_is_stored_flagged_not_counted_until_accepted(app, db, client):
+    """16 scripted surveys in well under a second: before, all stored, flagged and counted."""
+    from skm.survey.responses import set_excluded
+
+    unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False,
+                     min_survey_seconds=0)
+    app.config.update(KIOSK_COOLDOWN_SECONDS=0, KIOSK_DEVICE_STARTS_PER_MINUTE=0)
+    honest = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    honest.start()
+    honest.fill_all(unit, [3] * 9)
+    honest.send()
+    tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    for _ in range(16):
+        tablet.start()
+        tablet.fill_all(unit, [1] * 9)
+        tablet.send()
+        assert tablet.kind == "thanks"
+    burst = db.session.scalars(select(Response).where(Response.device_id == tablet.device_id)
+                               .order_by(Response.id)).all()
+    assert len(burst) == 16
+    # The window (6 in 3 minutes) and the run of identical answers (5 in a row) flag from there on.
+    flagged = [r for r in burst if r.flagged]
+    assert len(flagged) == 12 and all(r.quarantined for r in flagged)
+    assert "jawaban sama 5 kali berturut-turut" in burst[4].flag_reason
+    sql, recomputed = _kiosk_figures(db, unit)
+    assert sql == recomputed and sql[0] == 1 + 4  # the honest one and the first four of the burst
+    # The flagged-review page lists them as waiting, offers "terima" and "kecualikan".
+    from tests.factories import login, make_user
+
+    make_user(db.session, "admin")
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False
+    login(client)
+    day = unit_now(unit).date()
+    from skm.survey.periods import PeriodSpan
+
+    period = make_period(db.session, PeriodSpan("Hari ini", "custom", day, day))
+    db.session.commit()
+    page = client.get(f"/admin/results/flagged?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    assert page.count("menunggu tinjauan") == 12 and "Terima yang dipilih" in page and "Kecualikan" in page
+    page = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    assert "12 menunggu tinjauan (belum dihitung)" in page
+    client.post(f"/admin/results/flagged?unit={unit.id}&period={period.id}",
+                data={"response": [str(r.id) for r in flagged[:3]], "action": "include"})
+    db.session.expire_all()
+    sql, recomputed = _kiosk_figures(db, unit)
+    assert sql == recomputed and sql[0] == 5 + 3
+    # Excluding ends the quarantine too; the response stays excluded.
+    set_excluded(db.session, [flagged[3].id], True)
+    db.session.commit()
+    db.session.refresh(flagged[3])
+    assert not flagged[3].quarantined and flagged[3].excluded
+    assert _kiosk_figures(db, unit)[0][0] == 8
+
+
+def test_a_new_start_right_after_a_send_waits_for_the_cooldown(app, db):
+    unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False,
+                     min_survey_seconds=0)
+    app.config.update(KIOSK_COOLDOWN_SECONDS=5)
+    tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    other = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    tablet.start()
+    tablet.fill_all(unit, [4] * 9)
+    tablet.send()
+    tablet.start()
+    assert tablet.kind == "welcome" and "Tablet sedang bersiap untuk pengunjung berikutnya" in tablet.html
+    assert db.session.scalar(select(func.count(KioskSurvey.id))) == 1
+    other.start()  # another tablet is not affected
+    assert other.kind != "welcome"
+    survey = db.session.scalar(select(KioskSurvey).where(KioskSurvey.status == "finished"))
+    survey.finished_at = utcnow() - dt.timedelta(seconds=6)
+    db.session.commit()
+    tablet.start()
+    assert tablet.kind != "welcome"
+    # Never longer than the unit's thank-you screen: a visitor back at welcome may start.
+    tablet.fill_all(unit, [4] * 9)
+    tablet.send()
+    unit.thanks_seconds = 2
+    survey = db.session.scalars(select(KioskSurvey).where(KioskSurvey.status == "finished")
+                                .order_by(KioskSurvey.id.desc())).first()
+    survey.finished_at = utcnow() - dt.timedelta(seconds=3)
+    db.session.commit()
+    tablet.start()
+    assert tablet.kind != "welcome"
+
+
+def test_identical_answers_in_a_row_are_flagged(app, db):
+    unit = make_unit(db.session, ask_gender=False, ask_age=False, ask_education=False, ask_occupation=False,
+                     min_survey_seconds=0)
+    app.config.update(KIOSK_COOLDOWN_SECONDS=0, KIOSK_SAME_ANSWERS_RUN=3, KIOSK_DEVICE_MAX_PER_WINDOW=100)
+    tablet = pair_tablet(app, db, unit, service_id=unit.services[0].id)
+    for ratings in ([4] * 9, [4] * 9, [4] * 8 + [3], [4] * 9, [4] * 9, [4] * 9):
+        tablet.start()
+        tablet.fill_all(unit, ratings)
+        tablet.send()
+    rows = db.session.scalars(select(Response).order_by(Response.id)).all()
+    assert [r.flagged for r in rows] == [False, False, False, False, False, True]
+    assert rows[5].flag_reason == "jawaban sama 3 kali berturut-turut dari tablet ini" and rows[5].quarantined
 
 
 def test_surveys_started_per_minute_are_limited_per_device(app, db):

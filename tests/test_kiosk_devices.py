@@ -102,6 +102,7 @@ def test_set_kiosk_pin_command(app, db, runner):
 
 def test_kiosk_completion_counts_by_unit_and_date(app, db):
     unit = make_unit(db.session, min_survey_seconds=0)
+    app.config["KIOSK_COOLDOWN_SECONDS"] = 0  # back-to-back surveys on one tablet
     tablet = pair_tablet(app, db, unit)
     for finish in (True, False, True):
         tablet.start()

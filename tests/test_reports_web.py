@@ -225,3 +225,98 @@ def test_dashboard_links_to_reports_with_the_same_figures(app, db, client):
         assert ikm_card in flat(pdf_text(r.data))
     report = flat(pdf_text(client.get(links[0].replace("&amp;", "&")).data))
     assert nrrs and all(n in report for n in nrrs)
+
+
+def test_report_jobs_deduplicated_capped_and_refused_when_small(app, db, monkeypatch):
+    """Before: ten POSTs in 0,3 s started ten threads; now one job, a queue above the caps,
+    and no background job where the direct download suffices."""
+    from sqlalchemy import update
+
+    from skm.reports import jobs as J
+
+    launched: list[int] = []
+    monkeypatch.setattr(J, "launch", lambda app_, job_id: launched.append(job_id))
+    unit, other, period = _setup(db)
+    make_response(db.session, other, [4] * 9, day=dt.date(2023, 7, 3))
+    make_response(db.session, other, [3] * 9, day=dt.date(2023, 7, 4))
+    db.session.commit()
+    client = as_user(app, "admin")
+    html = client.get(f"/admin/unit/{unit.id}/laporan").get_data(as_text=True)
+    token = _csrf(html)
+
+    def post(unit_id, kind):
+        return client.post(f"/admin/unit/{unit_id}/laporan/job",
+                           data={"csrf_token": token, "kind": kind, "period_id": period.id})
+
+    # Below REPORT_SYNC_MAX_RESPONDENTS the direct download suffices: no job.
+    r = post(unit.id, "laporan")
+    assert r.status_code == 200  # the Laporan page of that period, saying why
+    assert "cukup kecil untuk diunduh langsung" in r.get_data(as_text=True)
+    assert db.session.query(ReportJob).count() == 0 and launched == []
+
+    app.config.update(REPORT_SYNC_MAX_RESPONDENTS=1, REPORT_JOBS_MAX_PER_UNIT=1, REPORT_JOBS_MAX_TOTAL=2)
+    locations = {post(unit.id, "laporan").headers["Location"] for _ in range(10)}
+    db.session.rollback()
+    [first] = db.session.query(ReportJob).all()
+    assert locations == {f"/admin/laporan/job/{first.id}"} and launched == [first.id]
+    assert first.status == "running"
+    # Another document of the same unit waits (one per unit); another unit's starts (two in all).
+    second_url = post(unit.id, "pengolahan").headers["Location"]
+    post(other.id, "laporan")
+    db.session.rollback()
+    second, third = db.session.query(ReportJob).filter(ReportJob.id != first.id).order_by(ReportJob.id).all()
+    assert (second.status, third.status) == ("queued", "running") and launched == [first.id, third.id]
+    page = client.get(second_url).get_data(as_text=True)
+    assert "Dalam antrean" in page and launched == [first.id, third.id]
+    # The installation cap: with one job at a time, another unit's job waits as well.
+    app.config["REPORT_JOBS_MAX_TOTAL"] = 1
+    db.session.execute(update(ReportJob).where(ReportJob.id.in_([first.id, third.id])).values(status="done"))
+    db.session.commit()
+    fourth_url = post(other.id, "pengolahan").headers["Location"]
+    db.session.rollback()
+    fourth = db.session.query(ReportJob).order_by(ReportJob.id.desc()).first()
+    # The oldest queued job (second) took the one slot; the fourth waits for it.
+    assert launched == [first.id, third.id, second.id] and fourth.status == "queued"
+    assert "Dalam antrean" in client.get(fourth_url).get_data(as_text=True)
+    assert "Dalam antrean" not in client.get(second_url).get_data(as_text=True)
+    db.session.execute(update(ReportJob).where(ReportJob.id == second.id).values(status="done"))
+    db.session.commit()
+    assert J.start_queued(app) == [fourth.id] and launched[-1] == fourth.id
+
+
+def test_ten_concurrent_job_requests_make_one_job(app, db, live_server, no_csrf, monkeypatch):
+    """Ten POSTs at once over HTTP (threads of the live server): one job, one launch."""
+    import http.cookiejar
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from skm.reports import jobs as J
+
+    launched: list[int] = []
+    monkeypatch.setattr(J, "launch", lambda app_, job_id: launched.append(job_id))
+    unit, _, period = _setup(db)
+    unit_id, period_id = unit.id, period.id
+    app.config.update(REPORT_SYNC_MAX_RESPONDENTS=1)
+    db.session.remove()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    from tests.factories import PASSWORD
+
+    opener.open(f"{live_server}/admin/login",
+                urllib.parse.urlencode({"username": "admin", "password": PASSWORD}).encode())
+    body = urllib.parse.urlencode({"kind": "laporan", "period_id": period_id}).encode()
+    finals: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def post():
+        barrier.wait()
+        finals.append(opener.open(f"{live_server}/admin/unit/{unit_id}/laporan/job", body).geturl())
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    jobs = db.session.query(ReportJob).all()
+    assert len(jobs) == 1 and launched == [jobs[0].id]
+    assert len(finals) == 10 and set(finals) == {f"{live_server}/admin/laporan/job/{jobs[0].id}"}

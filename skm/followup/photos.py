@@ -66,7 +66,10 @@ def encode_photo(data: bytes, max_bytes: int = DEFAULT_MAX_PHOTO_BYTES) -> Encod
         raise DomainError("Berkas foto kosong.")
     try:
         probe = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError):
+    except Image.DecompressionBombError:
+        # The header claims a picture far above Pillow's own bound (2 x 89 Mpx).
+        raise DomainError("Ukuran gambar (piksel) terlalu besar.") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise DomainError("Berkas bukan gambar JPEG, PNG atau WebP.") from None
     if probe.format not in PHOTO_FORMATS:
         raise DomainError("Format gambar harus JPEG, PNG atau WebP.")

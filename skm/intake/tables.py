@@ -80,37 +80,30 @@ def _read_csv(content: bytes) -> list[list]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
+    # strict: a quote that is never closed (or closed in the middle of a cell) is an error,
+    # not a cell that silently swallows the rest of the file and its respondents.
+    rows: list[list] = []
+    counted = 1  # the importer's row number (header = baris 1, blank rows not counted)
     try:
-        return [[unescape_csv_cell(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        for row in csv.reader(io.StringIO(text), dialect, strict=True):
+            rows.append([unescape_csv_cell(c) for c in row])
+            if rows[-1] and any(c.strip() for c in rows[-1]):
+                counted += 1
     except csv.Error:
-        # e.g. a quote that is never closed swallows the rest of the file into one huge cell
-        raise ImportRejected(["Berkas CSV rusak: periksa tanda kutip (\") yang tidak ditutup."]) from None
+        raise ImportRejected([
+            f"baris {counted}: Berkas CSV rusak: tanda kutip (\") di baris ini tidak ditutup dengan benar, "
+            "sehingga baris-baris berikutnya akan terbaca sebagai satu isian. Perbaiki tanda kutipnya, "
+            "lalu unggah ulang."
+        ]) from None
+    return rows
 
 
 def _read_xlsx(content: bytes) -> list[list]:
-    from openpyxl import load_workbook
+    """Bounded first, then parsed in a child process with CPU, memory and time limits
+    (skm.intake.xlsx_reader), so no upload can stall a web worker."""
+    from skm.intake.xlsx_reader import read_xlsx_rows
 
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception:
-        raise ImportRejected(["Berkas XLSX rusak atau bukan berkas Excel."]) from None
-    sheet = workbook.worksheets[0]
-    rows = []
-    try:
-        for i, row in enumerate(sheet.iter_rows()):
-            if i > MAX_ROWS + 1:
-                raise ImportRejected([f"Berkas terlalu besar: paling banyak {MAX_ROWS:,} baris.".replace(",", ".")])
-            # A real formula cell is marked so it can be refused even in the saran column,
-            # while text that merely starts with "=" stays text.
-            rows.append([Formula(c.value) if getattr(c, "data_type", None) == "f" and isinstance(c.value, str)
-                         else c.value for c in row])
-    except ImportRejected:
-        raise
-    except Exception:
-        raise ImportRejected(["Berkas XLSX rusak atau bukan berkas Excel."]) from None
-    finally:
-        workbook.close()
-    return rows
+    return read_xlsx_rows(content, MAX_ROWS)
 
 
 def read_table(filename: str, content: bytes) -> list[list]:

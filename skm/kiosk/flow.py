@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_now, unit_today, utcnow
 from skm.core.errors import DomainError
-from skm.models import Device, KioskSurvey, Period, Questionnaire, Response, Service, Unit
+from skm.models import Answer, Device, Element, KioskSurvey, Period, Questionnaire, Response, Service, Unit
 from skm.survey import fields
 from skm.survey.fields import FieldError
 from skm.survey.period_admin import PeriodClosed, closed_period_for
@@ -28,6 +28,15 @@ DEVICE_MAX_PER_WINDOW = 6
 DEVICE_WINDOW_SECONDS = 180
 # A visitor needs well over 8 s for a survey: more starts than this a minute is a finger on the button.
 DEVICE_STARTS_PER_MINUTE = 12
+# After each send a tablet accepts no new start for a few seconds, at most the unit's
+# `thanks_seconds` (the thank-you screen's time), so a visitor never meets it; a script does.
+DEVICE_COOLDOWN_SECONDS = 5
+# The same full answer vector this many times in a row from one tablet within the window
+# is flagged (and so quarantined). 0 = off.
+SAME_ANSWERS_RUN = 5
+SAME_ANSWERS_WINDOW_SECONDS = 1800
+COOLDOWN_MESSAGE = ("Terima kasih! Tablet sedang bersiap untuk pengunjung berikutnya. "
+                    "Silakan sentuh lagi dalam beberapa detik.")
 
 
 CLOSED_MESSAGE = "Survei untuk periode ini sudah ditutup. Terima kasih."
@@ -70,15 +79,29 @@ def survey_steps(unit: Unit, questionnaire: Questionnaire, service_bound: bool) 
 
 
 def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = None,
-                 max_starts_per_minute: int = DEVICE_STARTS_PER_MINUTE) -> KioskSurvey:
+                 max_starts_per_minute: int = DEVICE_STARTS_PER_MINUTE,
+                 cooldown_seconds: int = DEVICE_COOLDOWN_SECONDS) -> KioskSurvey:
     """A new survey with a fresh one-time token; the tablet's unfinished ones are abandoned.
 
-    A tablet may start at most `max_starts_per_minute` surveys a minute (0: no limit). The
-    limit is per device, counted in the database (shared by every worker), and applies only
-    at the start, where a refusal loses no answer."""
+    A tablet may start at most `max_starts_per_minute` surveys a minute (0: no limit), and
+    none within `cooldown_seconds` after its last send (0: no cool-down). Both limits are
+    per device, counted in the database (shared by every worker), and apply only at the
+    start, where a refusal loses no answer."""
     now = now or utcnow()
     if device.paused:
         raise DomainError("Kiosk sedang istirahat.")
+    unit = session.get(Unit, device.unit_id)
+    if unit is None:
+        raise DomainError("Unit tablet ini tidak ditemukan.")
+    # Never longer than the unit's thank-you screen, so a visitor who waits for the
+    # welcome screen is never refused; a script posting starts is.
+    cooldown = min(cooldown_seconds, unit.thanks_seconds or cooldown_seconds)
+    if cooldown > 0:
+        last_send = session.scalar(
+            select(func.max(KioskSurvey.finished_at)).where(
+                KioskSurvey.device_id == device.id, KioskSurvey.status == "finished"))
+        if last_send is not None and now - last_send < dt.timedelta(seconds=cooldown):
+            raise DomainError(COOLDOWN_MESSAGE)
     if max_starts_per_minute:
         recent = session.scalar(
             select(func.count(KioskSurvey.id)).where(
@@ -86,7 +109,6 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
                 KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
         if recent >= max_starts_per_minute:
             raise DomainError("Terlalu banyak survei dimulai dari tablet ini. Tunggu sebentar, lalu sentuh lagi.")
-    unit = session.get_one(Unit, device.unit_id)
     questionnaire = unit.current_questionnaire
     if questionnaire is None or not questionnaire.elements:
         raise DomainError("Kuesioner unit ini belum disiapkan.")
@@ -287,10 +309,38 @@ def missing_step(survey: KioskSurvey) -> Optional[str]:
     return None
 
 
+def same_answers_run(session: Session, device: Device, ratings: dict[str, Optional[int]], now: dt.datetime,
+                     run: int = SAME_ANSWERS_RUN, window_seconds: int = SAME_ANSWERS_WINDOW_SECONDS) -> bool:
+    """True when this tablet's last `run - 1` kiosk responses (within the window) all gave
+    exactly these ratings, so this one makes `run` identical answer vectors in a row."""
+    if run < 2:
+        return False
+    recent = session.scalars(
+        select(Response.id).where(
+            Response.device_id == device.id, Response.channel == "kiosk",
+            Response.submitted_at >= now - dt.timedelta(seconds=window_seconds))
+        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(run - 1)
+    ).all()
+    if len(recent) < run - 1:
+        return False
+    given: dict[int, dict[str, int]] = {response_id: {} for response_id in recent}
+    for response_id, code, rating in session.execute(
+            select(Answer.response_id, Element.code, Answer.rating).join(Element, Element.id == Answer.element_id)
+            .where(Answer.response_id.in_(recent))):
+        given[response_id][code] = rating
+    vector = {code: rating for code, rating in ratings.items() if rating is not None}
+    return all(previous == vector for previous in given.values())
+
+
 def submit_survey(session: Session, device: Device, token: str, form: Optional[dict] = None,
                   now: Optional[dt.datetime] = None, max_per_window: int = DEVICE_MAX_PER_WINDOW,
-                  window_seconds: int = DEVICE_WINDOW_SECONDS) -> Response:
+                  window_seconds: int = DEVICE_WINDOW_SECONDS, same_answers: int = SAME_ANSWERS_RUN,
+                  same_answers_window: int = SAME_ANSWERS_WINDOW_SECONDS) -> Response:
     """Store the survey as one response with all its answers, once.
+
+    A suspicious response (too fast, too many from this tablet in the window, the same
+    answers `same_answers` times in a row) is stored flagged and quarantined: excluded
+    from every figure until a manager accepts it on the flagged-review page.
 
     A repeated submit of a finished survey returns the response already stored. Two
     submits racing each other: the unique Response.token makes the second flush fail
@@ -346,10 +396,13 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
     ) or 0
     if recent >= max_per_window:
         reasons.append(f"{recent + 1} survei dari tablet ini dalam {window_seconds // 60} menit")
+    if same_answers_run(session, device, ratings, now, same_answers, same_answers_window):
+        reasons.append(f"jawaban sama {same_answers} kali berturut-turut dari tablet ini")
     response = record_response(
         session, unit, data, "kiosk", questionnaire=questionnaire, require_all=True,
         token=survey.token, device_id=device.id, duration_seconds=duration, submitted_at=now,
         flagged=bool(reasons), flag_reason="; ".join(reasons)[:200] or None,
+        quarantined=bool(reasons), excluded=bool(reasons),
     )
     survey.status = "finished"
     survey.finished_at = now

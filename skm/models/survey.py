@@ -20,6 +20,9 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
@@ -201,6 +204,10 @@ class Response(db.Model):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[Optional[str]] = mapped_column(String(200))
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A flagged kiosk response waits for review: stored and shown on the flagged-review
+    # page, but `excluded` (on the response and its answers) until a manager accepts it
+    # ("terima": counted) or excludes it ("kecualikan"); either decision ends the quarantine.
+    quarantined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     service: Mapped[Optional[Service]] = relationship()
     questionnaire: Mapped[Questionnaire] = relationship()

@@ -156,6 +156,14 @@ def _text_cell(ws, value, **style) -> WriteOnlyCell:
     return cell
 
 
+def _set_text(cell, value) -> None:
+    """Put `value` in a normal-mode cell as text, even when it starts with '=' (an element
+    or service name like "=HYPERLINK(…)" must never become a formula)."""
+    cell.value = _clean(value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
 def _xlsx_value(ws, value):
     if isinstance(value, str):
         return _text_cell(ws, value)
@@ -226,7 +234,7 @@ def import_template_xlsx(unit: Unit) -> bytes:
         letter = get_column_letter(col)
         lists.cell(row=1, column=col, value=name).font = BOLD
         for r, item in enumerate(items, start=2):
-            lists.cell(row=r, column=col, value=item).data_type = "s"
+            _set_text(lists.cell(row=r, column=col), item)
         target = get_column_letter(headers.index(name) + 1)
         dv = DataValidation(type="list", formula1=f"Daftar!${letter}$2:${letter}${len(items) + 1}",
                             allow_blank=True, showErrorMessage=name != "pekerjaan",
@@ -253,7 +261,7 @@ def import_template_xlsx(unit: Unit) -> bytes:
     help_ws = wb.create_sheet("Petunjuk")
     help_ws.column_dimensions["A"].width = 18
     help_ws.column_dimensions["B"].width = 90
-    for row in (
+    for r, row in enumerate((
         ("Kolom", "Isi"),
         ("tanggal", "Wajib. Tanggal survei, mis. 2025-06-04 atau 04/06/2025."),
         ("jam", "08.00-12.00 atau 13.00-17.00, atau jam HH:MM. Boleh kosong."),
@@ -266,8 +274,9 @@ def import_template_xlsx(unit: Unit) -> bytes:
         *[(e.code, f"{e.name}: nilai 1–4 ({' / '.join(e.labels)}); kosong = tidak dijawab.")
           for e in unit.current_questionnaire.elements],
         ("", "Satu baris per responden. Jangan ubah judul kolom. Lembar 'Data' harus tetap lembar pertama."),
-    ):
-        help_ws.append(list(row))
+    ), start=1):
+        for col, value in enumerate(row, start=1):
+            _set_text(help_ws.cell(row=r, column=col), value)
     help_ws["A1"].font = BOLD
     help_ws["B1"].font = BOLD
     for cell in help_ws["B"]:

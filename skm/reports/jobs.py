@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 LONG_KINDS = ("laporan", "pengolahan")
 DEFAULT_SYNC_MAX = 1500
+# Jobs rendering at once (config REPORT_JOBS_MAX_PER_UNIT, REPORT_JOBS_MAX_TOTAL); a job
+# above either cap waits "queued" and starts when a running one ends.
+DEFAULT_MAX_PER_UNIT = 1
+DEFAULT_MAX_TOTAL = 2
 # A job still unfinished after this long lost its worker (a restart): shown as failed.
 STALE_AFTER = dt.timedelta(minutes=30)
 KEEP_FINISHED = dt.timedelta(days=7)
@@ -38,6 +42,81 @@ GENERIC_FAILURE = "terjadi kesalahan pada server (rinciannya dicatat di log serv
 
 def needs_job(session: Session, kind: str, unit: Unit, period: Optional[Period], sync_max: int) -> bool:
     return kind in LONG_KINDS and period is not None and period_respondents(session, unit, period) > sync_max
+
+
+def pending_job(session: Session, kind: str, unit: Unit, period: Optional[Period],
+                now: Optional[dt.datetime] = None) -> Optional[ReportJob]:
+    """The unit's queued or running (not stale) job for the same document, if any."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    return session.scalars(
+        select(ReportJob).where(
+            ReportJob.unit_id == unit.id, ReportJob.kind == kind,
+            ReportJob.period_id == (period.id if period else None),
+            ReportJob.status.in_(("queued", "running")), ReportJob.created_at >= cutoff)
+        .order_by(ReportJob.id)
+    ).first()
+
+
+def request_job(session: Session, kind: str, unit: Unit, period: Optional[Period], user: Optional[User],
+                filename: str, sync_max: int) -> ReportJob:
+    """The job for this document: an identical pending one (same unit, period, kind) is
+    reused, so repeated clicks start one job. Refused when the direct download suffices."""
+    if kind not in LONG_KINDS or period is None:
+        raise DomainError("Dokumen ini tidak perlu dibuat di latar belakang.")
+    if kind in RESULT_KINDS:
+        require_respondents(session, unit, period)  # an empty period has no document at all
+    if not needs_job(session, kind, unit, period, sync_max):
+        raise DomainError("Dokumen ini cukup kecil untuk diunduh langsung; tidak perlu dibuat di latar belakang.")
+    # Concurrent requests for the unit's documents wait here, so they find each other's job
+    # (PostgreSQL row lock; SQLite requests that write already take the database lock).
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+    return pending_job(session, kind, unit, period) or create_job(session, kind, unit, period, user, filename)
+
+
+def claim_runnable(engine, max_per_unit: int = DEFAULT_MAX_PER_UNIT, max_total: int = DEFAULT_MAX_TOTAL,
+                   now: Optional[dt.datetime] = None) -> list[int]:
+    """Mark queued jobs running, oldest first, as far as the caps allow; their ids.
+
+    Short transactions of their own on `engine` (never the caller's session), so a request
+    or a finishing job thread can call it; the conditional UPDATE makes each claim once."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    claimed: list[int] = []
+    with engine.begin() as conn:
+        # Claimers run one at a time: on SQLite a write statement first takes the write lock
+        # (no read-then-upgrade failure), on PostgreSQL the pending rows are locked.
+        conn.execute(update(ReportJob).where(ReportJob.id == -1).values(status="queued"))
+        pending = conn.execute(
+            select(ReportJob.id, ReportJob.unit_id, ReportJob.status).where(
+                ReportJob.status.in_(("queued", "running")), ReportJob.created_at >= cutoff)
+            .order_by(ReportJob.id).with_for_update()
+        ).all()
+        per_unit: dict[int, int] = {}
+        for _job_id, unit_id, status in pending:
+            if status == "running":
+                per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+        total = sum(per_unit.values())
+        queued = [(job_id, unit_id) for job_id, unit_id, status in pending if status == "queued"]
+        for job_id, unit_id in queued:
+            if total >= max_total:
+                break
+            if per_unit.get(unit_id, 0) >= max_per_unit:
+                continue
+            done = conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "queued")
+                                .values(status="running"))
+            if done.rowcount:
+                claimed.append(job_id)
+                per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+                total += 1
+    return claimed
+
+
+def queue_position(session: Session, job: ReportJob) -> int:
+    """How many queued jobs wait before this one (0 when it is not queued)."""
+    if job.status != "queued":
+        return 0
+    return session.scalar(select(func.count(ReportJob.id)).where(
+        ReportJob.status == "queued", ReportJob.id < job.id,
+        ReportJob.created_at >= utcnow() - STALE_AFTER)) or 0
 
 
 def create_job(session: Session, kind: str, unit: Unit, period: Optional[Period], user: Optional[User],
@@ -100,7 +179,6 @@ def run_job(app, job_id: int) -> None:
             with db.engine.begin() as conn:
                 conn.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
 
-        set_fields(status="running")
         try:
             out_dir = Path(app.instance_path) / "reports"
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,6 +205,10 @@ def run_job(app, job_id: int) -> None:
             set_fields(status="failed", error=failure_text(exc), finished_at=utcnow())
         finally:
             db.session.remove()
+        try:
+            start_queued(app)  # a slot is free: the next waiting job, if any
+        except Exception:  # noqa: BLE001 - the next POST or finishing job starts it instead
+            log.exception("starting queued report jobs failed")
 
 
 def failure_text(exc: BaseException) -> str:
@@ -141,3 +223,16 @@ def launch(app, job_id: int) -> threading.Thread:
     thread = threading.Thread(target=run_job, args=(app, job_id), name=f"report-job-{job_id}", daemon=True)
     thread.start()
     return thread
+
+
+def start_queued(app) -> list[int]:
+    """Start a thread for every queued job the caps allow (claimed first, so two workers
+    never render the same job)."""
+    from skm.extensions import db
+
+    with app.app_context():
+        ids = claim_runnable(db.engine, int(app.config.get("REPORT_JOBS_MAX_PER_UNIT", DEFAULT_MAX_PER_UNIT)),
+                             int(app.config.get("REPORT_JOBS_MAX_TOTAL", DEFAULT_MAX_TOTAL)))
+    for job_id in ids:
+        launch(app, job_id)
+    return ids

@@ -231,9 +231,10 @@ def data_sheet_pdf(
     summary = Table([summary_header] + layout.footer_rows, colWidths=col_widths,
                     rowHeights=[header_h] + [row_h + 1 * mm] * len(layout.footer_rows), style=summary_style)
     legend_style = ParagraphStyle("legend", fontName=font, fontSize=7.5, leading=9.5)
-    legend = [Spacer(1, 3 * mm)] + [Paragraph(line, legend_style) for line in layout.legend]
+    # The legend carries element names (user text): escaped like every Paragraph text.
+    legend = [Spacer(1, 3 * mm)] + [Paragraph(_para_text(line), legend_style) for line in layout.legend]
     if layout.footer_note:
-        legend.append(Paragraph(layout.footer_note, legend_style))
+        legend.append(Paragraph(_para_text(layout.footer_note), legend_style))
     story.append(Spacer(1, 3 * mm))
     story.append(KeepTogether([summary] + legend))
 

@@ -48,6 +48,7 @@ class Results:
     versions: list[int] = field(default_factory=list)
     excluded_count: int = 0
     flagged_count: int = 0
+    quarantined_count: int = 0  # flagged and waiting for review: excluded until accepted
     sample: Optional[dict] = None
 
     @property
@@ -220,13 +221,20 @@ def compute_results(
     if questionnaire_ids:
         version_of = dict(session.execute(
             select(Questionnaire.id, Questionnaire.version).where(Questionnaire.id.in_(questionnaire_ids))).all())
+    flagged_count = sum(r[-1] for r in groups.rows if r[1])
+    quarantined_count = 0
+    if flagged_count:  # a small extra query, only for periods with flagged responses
+        quarantined_count = session.scalar(select(func.count(Response.id)).where(
+            *_response_filter(scope, excluded_too=True), Response.flagged.is_(True),
+            Response.quarantined.is_(True))) or 0
     return Results(
         scope=scope,
         scores=scores,
         profile=profile_breakdowns(session, scope, unit, groups) if with_profile else {},
         versions=sorted(version_of.values()),
         excluded_count=sum(r[-1] for r in groups.rows if r[0]),
-        flagged_count=sum(r[-1] for r in groups.rows if r[1]),
+        flagged_count=flagged_count,
+        quarantined_count=quarantined_count,
         sample=sample_status(population, respondents),
     )
 

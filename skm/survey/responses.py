@@ -124,14 +124,17 @@ def refuse_closed_responses(session: Session, response_ids: list[int], message: 
 
 
 def set_excluded(session: Session, response_ids: list[int], excluded: bool) -> int:
-    """Exclude (or include again) responses from scores, keeping the data. Refused, with
-    nothing changed, when any of them lies in a closed period."""
+    """Exclude ("kecualikan") or count ("terima", include again) responses, keeping the data.
+
+    Either decision ends a flagged response's quarantine (see Response.quarantined). Refused,
+    with nothing changed, when any of them lies in a closed period."""
     if not response_ids:
         return 0
     refuse_closed_responses(
         session, response_ids,
         "Periode {period} sudah ditutup; jawaban di dalamnya tidak dapat dikecualikan atau dihitung kembali.")
-    session.execute(update(Response).where(Response.id.in_(response_ids)).values(excluded=excluded))
+    session.execute(update(Response).where(Response.id.in_(response_ids))
+                    .values(excluded=excluded, quarantined=False))
     session.execute(update(Answer).where(Answer.response_id.in_(response_ids)).values(excluded=excluded))
     session.flush()
     return len(response_ids)
