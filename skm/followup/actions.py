@@ -147,7 +147,8 @@ def record_realization(session: Session, action: FollowUpAction, user: Optional[
     old_when = when_label(action)
     # The first report always records the status (old value: none reported yet).
     first = action.reported_at is None
-    changes = [
+    # (history field, old text, new text, attribute, new value)
+    changes: list[tuple[str, Optional[str], Optional[str], str, object]] = [
         ("status", None if first else STATUS_LABELS[action.status], STATUS_LABELS[status], "status", status),
         ("obstacles", action.obstacles, obstacles, "obstacles", obstacles),
     ]

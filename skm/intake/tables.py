@@ -69,10 +69,10 @@ def _read_csv(content: bytes) -> list[list]:
     # can fool csv.Sniffer); the sniffer is only the fallback for a header without one.
     header = text.split("\n", 1)[0]
     counts = {d: header.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
+    dialect: type[csv.Dialect]
     if counts[best]:
-        class dialect(csv.excel):
-            delimiter = best
+        dialect = type("HeaderDialect", (csv.excel,), {"delimiter": best})
     else:
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")

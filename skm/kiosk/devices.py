@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
@@ -106,7 +106,8 @@ def revoke_device(session: Session, device: Device, now: Optional[dt.datetime] =
     device.pairing_code = None
     device.pairing_expires_at = None
     session.execute(
-        KioskSurvey.__table__.update()
+        update(KioskSurvey)
+        .execution_options(synchronize_session=False)  # a Core UPDATE, as before
         .where(KioskSurvey.device_id == device.id, KioskSurvey.status == "open")
         .values(status="abandoned", answers={}, updated_at=now)
     )
@@ -190,9 +191,10 @@ def check_kiosk_pin(session: Session, device: Device, pin: str, now: Optional[dt
     now = now or utcnow()
     if pin_locked_for(session, device, now):
         raise DomainError("Terlalu banyak PIN salah. Tunggu beberapa menit lalu coba lagi.")
-    unit = session.get(Unit, device.unit_id)
+    unit = session.get_one(Unit, device.unit_id)
     pin = (pin or "").strip()
-    ok = bool(unit.kiosk_pin_hash) and len(pin) <= MAX_PIN and check_password_hash(unit.kiosk_pin_hash, pin)
+    pin_hash = unit.kiosk_pin_hash
+    ok = bool(pin_hash and len(pin) <= MAX_PIN and check_password_hash(pin_hash, pin))
     if ok:
         session.execute(delete(KioskPinAttempt).where(KioskPinAttempt.device_id == device.id))
     else:

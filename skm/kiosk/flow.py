@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Optional
+from fractions import Fraction
+from typing import Optional, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_now, utcnow
@@ -76,13 +77,13 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
                 KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
         if recent >= max_starts_per_minute:
             raise DomainError("Terlalu banyak survei dimulai dari tablet ini. Tunggu sebentar, lalu sentuh lagi.")
-    unit = session.get(Unit, device.unit_id)
+    unit = session.get_one(Unit, device.unit_id)
     questionnaire = unit.current_questionnaire
     if questionnaire is None or not questionnaire.elements:
         raise DomainError("Kuesioner unit ini belum disiapkan.")
     abandon_open_surveys(session, device, now)
     service_id = device.service_id
-    if service_id is not None and not session.get(Service, service_id).active:
+    if service_id is not None and not session.get_one(Service, service_id).active:
         service_id = None
     survey = KioskSurvey(
         token=secrets.token_urlsafe(24),
@@ -103,11 +104,11 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
 
 def abandon_open_surveys(session: Session, device: Device, now: Optional[dt.datetime] = None) -> int:
     now = now or utcnow()
-    result = session.execute(
+    result = cast(CursorResult, session.execute(  # an UPDATE statement gives a CursorResult
         update(KioskSurvey)
         .where(KioskSurvey.device_id == device.id, KioskSurvey.status == "open")
         .values(status="abandoned", answers={}, updated_at=now)
-    )
+    ))
     session.flush()
     return result.rowcount or 0
 
@@ -147,7 +148,7 @@ def values_of(survey: KioskSurvey) -> dict:
 
 
 def questionnaire_of(session: Session, survey: KioskSurvey) -> Questionnaire:
-    return session.get(Questionnaire, survey.answers["q"])
+    return session.get_one(Questionnaire, survey.answers["q"])
 
 
 def first_step(survey: KioskSurvey) -> str:
@@ -265,7 +266,7 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
     missing = missing_step(survey)
     if missing:
         raise StepError(missing, "Pertanyaan ini belum dijawab.")
-    unit = session.get(Unit, survey.unit_id)
+    unit = session.get_one(Unit, survey.unit_id)
     questionnaire = questionnaire_of(session, survey)
     values = values_of(survey)
     occupation = values.get("occupation") or [None, None]
@@ -334,9 +335,9 @@ def kiosk_completion(session: Session, unit_id: int, start: dt.date, end: dt.dat
 @dataclass
 class PublicIkm:
     period_name: str
-    ikm: object
-    grade: str
-    kinerja: str
+    ikm: Optional[Fraction]
+    grade: Optional[str]
+    kinerja: Optional[str]
     respondents: int
 
 

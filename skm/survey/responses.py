@@ -72,6 +72,7 @@ def record_response(session: Session, unit: Unit, data: ResponseData, channel: s
                     **columns) -> Response:
     """Validate and store one response with all its answers (flush only)."""
     questionnaire = questionnaire or unit.current_questionnaire
+    assert questionnaire is not None, "every unit gets a questionnaire when it is created"
     errors = validate_response(unit, questionnaire, data, require_all=require_all)
     if errors:
         raise DomainError("; ".join(f"{f}: {m}" for f, m in errors))

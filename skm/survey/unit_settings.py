@@ -130,9 +130,9 @@ def store_logo(session: Session, unit: Unit, data: bytes, upload_folder: str) ->
     if width * height > LOGO_MAX_PIXELS:
         raise DomainError("Ukuran gambar logo terlalu besar.")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = image.convert("RGBA")
+        with Image.open(io.BytesIO(data)) as source:
+            source.load()
+            image = source.convert("RGBA")
             image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
             out = io.BytesIO()
             image.save(out, format="PNG", optimize=True)
