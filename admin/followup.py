@@ -11,6 +11,7 @@ from skm.extensions import db
 from skm.followup import actions, common, photos, progress
 from skm.followup import plans as F
 from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan, FollowUpPriority, Period, Unit
+from skm.web import wants_fragment
 
 from . import bp
 from .auth import get_unit, require_unit, roles_required
@@ -298,7 +299,7 @@ def followup_realization(action_id: int):
     form = {k: request.form.get(k, "") for k in (
         "status", "realization", "done_start", "done_end", "obstacles", "pending_reason", "strategy",
         "target_date", "pending_pic")}
-    partial = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
+    partial = wants_fragment()
     try:
         actions.record_realization(db.session, action, current_user, **{
             k: (v.strip() or None) if k in ("done_start", "done_end", "target_date") else v

@@ -31,6 +31,7 @@ from skm.models import Period, ReportJob, Unit
 from skm.reports import data as R
 from skm.reports import jobs as J
 from skm.reports.render import build, filename
+from skm.web import wants_fragment
 
 from . import bp
 from .auth import require_unit, roles_required
@@ -180,8 +181,7 @@ def _job_or_404(job_id: int) -> ReportJob:
 @roles_required(*REPORT_ROLES)
 def report_job(job_id: int):
     job = _job_or_404(job_id)
-    template = "admin/reports/_job.html" if request.headers.get("HX-Request") and not request.headers.get(
-        "HX-Boosted") else "admin/reports/job.html"
+    template = "admin/reports/_job.html" if wants_fragment() else "admin/reports/job.html"
     return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job))
 
 

@@ -26,6 +26,7 @@ from skm.kiosk import devices as D
 from skm.kiosk import flow as F
 from skm.models import Device, Unit
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
+from skm.web import wants_fragment
 
 from . import bp
 
@@ -36,10 +37,6 @@ IDLE_COUNTDOWN = 20  # seconds of "Masih di sana?" (the WCAG minimum to extend a
 
 
 # --- helpers ---------------------------------------------------------------------
-
-def _is_fragment() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
 
 def _device(touch: bool = True) -> Device | None:
     return D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
@@ -53,7 +50,7 @@ def _screen(kind: str, status: int = 200, **ctx):
     ctx.update(kind=kind, unit=unit, idle_seconds=unit.idle_seconds if unit else 60,
                thanks_seconds=unit.thanks_seconds if unit else 8,
                countdown=current_app.config.get("KIOSK_IDLE_COUNTDOWN", IDLE_COUNTDOWN))
-    template = f"kiosk/screens/{kind}.html" if _is_fragment() else "kiosk/page.html"
+    template = f"kiosk/screens/{kind}.html" if wants_fragment() else "kiosk/page.html"
     response = make_response(render_template(template, **ctx), status)
     response.headers["X-Kiosk"] = kind
     response.headers["Cache-Control"] = "no-store"

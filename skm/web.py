@@ -1,11 +1,11 @@
 """What every blueprint shares: template filters, security headers, errors, login."""
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
 
 from skm.core import clock, formatting
-from skm.extensions import db, login_manager
+from skm.extensions import db, htmx, login_manager
 from skm.models import User
 
 ERROR_TEXT = {
@@ -23,6 +23,12 @@ CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'; object-src 'none'"
 )
+
+
+def wants_fragment() -> bool:
+    """An htmx request that swaps part of the page: not boosted (a boosted link or form
+    wants the whole page) and not a history restore (htmx 2 asks for the whole page)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 @login_manager.user_loader
@@ -69,4 +75,4 @@ def register_web(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"htmx_js": "js/htmx-2.0.8.min.js", "is_htmx": bool(request.headers.get("HX-Request"))}
+        return {"htmx_js": "js/htmx-2.0.8.min.js", "is_htmx": bool(htmx)}
