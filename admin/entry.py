@@ -80,7 +80,7 @@ def entry_index():
     return render_template("admin/entry/index.html", units=units)
 
 
-@bp.route("/entry/<int:unit_id>", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/entry", methods=["GET", "POST"])
 @roles_required(*ENTRY_ROLES)
 def entry_form(unit_id: int):
     unit = get_unit(unit_id)
@@ -108,7 +108,7 @@ def entry_form(unit_id: int):
     return redirect(url_for("admin.entry_form", unit_id=unit.id))
 
 
-@bp.route("/entry/<int:unit_id>/undo", methods=["POST"])
+@bp.route("/units/<int:unit_id>/entry/undo", methods=["POST"])
 @roles_required(*ENTRY_ROLES)
 def entry_undo(unit_id: int):
     unit = get_unit(unit_id)

@@ -62,7 +62,7 @@ def followup_index():
     return render_template("admin/followup/index.html", units=units)
 
 
-@bp.route("/rtl/unit/<int:unit_id>")
+@bp.route("/units/<int:unit_id>/rtl")
 @roles_required(*ALL_ROLES)
 def followup_unit(unit_id: int):
     unit = get_unit(unit_id)
@@ -81,7 +81,7 @@ def _parse_forum_date():
     return actions.parse_date(raw, "Tanggal forum konsultasi publik") if raw else None
 
 
-@bp.route("/rtl/unit/<int:unit_id>/period/<int:period_id>/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/rtl/period/<int:period_id>/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def followup_new(unit_id: int, period_id: int):
     unit = get_unit(unit_id)

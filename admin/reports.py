@@ -75,7 +75,7 @@ def reports_home():
     return render_template("admin/reports/home.html", units=units)
 
 
-@bp.route("/unit/<int:unit_id>/laporan")
+@bp.route("/units/<int:unit_id>/laporan")
 @roles_required(*REPORT_ROLES)
 def reports_unit(unit_id: int):
     unit = _unit_or_404(unit_id)
@@ -87,7 +87,7 @@ def reports_unit(unit_id: int):
                            plans=_plans(unit), jobs=jobs, percent=J.percent, is_stale=J.is_stale)
 
 
-@bp.route("/unit/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
+@bp.route("/units/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def reports_intro(unit_id: int):
     unit = _unit_or_404(unit_id)
@@ -129,7 +129,7 @@ def _sync_max() -> int:
 
 # A download is a GET: it only reads, so on SQLite it never holds the write lock the
 # kiosks need while the PDF renders. Only starting a background job writes (POST).
-@bp.route("/unit/<int:unit_id>/laporan/unduh")
+@bp.route("/units/<int:unit_id>/laporan/unduh")
 @roles_required(*REPORT_ROLES)
 def reports_download(unit_id: int):
     unit = _unit_or_404(unit_id)
@@ -153,7 +153,7 @@ def reports_download(unit_id: int):
     return response
 
 
-@bp.route("/unit/<int:unit_id>/laporan/job", methods=["POST"])
+@bp.route("/units/<int:unit_id>/laporan/job", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def reports_start_job(unit_id: int):
     unit = _unit_or_404(unit_id)
@@ -218,7 +218,7 @@ def _poster_page(unit: Unit, period_name: str | None, public: bool):
     return response
 
 
-@bp.route("/unit/<int:unit_id>/papan")
+@bp.route("/units/<int:unit_id>/papan")
 @roles_required(*REPORT_ROLES)
 def poster_preview(unit_id: int):
     unit = _unit_or_404(unit_id)
