@@ -1,7 +1,7 @@
 """Accounts: admins create, disable, reset passwords and assign units."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from skm.models import ROLES, Unit, User
 
 from . import bp
 from .auth import roles_required
+from .common import commit_or_rerender
 
 ROLE_LABELS = {"admin": "Admin", "manager": "Manajer", "operator": "Operator"}
 
@@ -37,52 +38,47 @@ def accounts():
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @roles_required("admin")
 def account_new():
-    errors: list[str] = []
-    values = {"username": "", "role": "operator", "units": []}
-    if request.method == "POST":
-        values = {"username": request.form.get("username", ""), "role": request.form.get("role", ""),
-                  "units": [int(x) for x in request.form.getlist("units") if x.isdigit()]}
-        password = request.form.get("password", "")
+    def page(values: dict, errors: list[str]):
+        return render_template("admin/accounts/new.html", errors=errors, values=values, roles=ROLES,
+                               role_labels=ROLE_LABELS, units=_all_units())
+
+    if request.method != "POST":
+        return page({"username": "", "role": "operator", "units": []}, [])
+    values = {"username": request.form.get("username", ""), "role": request.form.get("role", ""),
+              "units": [int(x) for x in request.form.getlist("units") if x.isdigit()]}
+    password = request.form.get("password", "")
+
+    def create():
         if password != request.form.get("confirm", ""):
-            errors.append("Konfirmasi kata sandi tidak sama.")
-        else:
-            try:
-                user = create_user(db.session, values["username"], password, values["role"], _selected_units())
-            except DomainError as exc:
-                db.session.rollback()
-                errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash(f"Akun {user.username} dibuat.")
-                return redirect(url_for("admin.accounts"))
-    return render_template("admin/accounts/new.html", errors=errors, values=values, roles=ROLES,
-                           role_labels=ROLE_LABELS, units=_all_units())
+            raise DomainError("Konfirmasi kata sandi tidak sama.")
+        return create_user(db.session, values["username"], password, values["role"], _selected_units())
+
+    return commit_or_rerender(create, lambda error: page(values, [error]),
+                              lambda user: f"Akun {user.username} dibuat.", url_for("admin.accounts"))
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def account_edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    errors: list[str] = []
-    if request.method == "POST":
-        action = request.form.get("action", "save")
-        try:
-            if action == "reset":
-                password = request.form.get("password", "")
-                if password != request.form.get("confirm", ""):
-                    raise DomainError("Konfirmasi kata sandi tidak sama.")
-                set_password(db.session, user, password)
-                message = f"Kata sandi {user.username} diatur ulang."
-            else:
-                update_user(db.session, user, request.form.get("role", ""), request.form.get("active") == "1",
-                            _selected_units(), acting=current_user)
-                message = f"Akun {user.username} disimpan."
-        except DomainError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(message)
-            return redirect(url_for("admin.account_edit", user_id=user.id))
-    return render_template("admin/accounts/edit.html", user=user, errors=errors, roles=ROLES,
-                           role_labels=ROLE_LABELS, units=_all_units())
+
+    def page(errors: list[str]):
+        return render_template("admin/accounts/edit.html", user=user, errors=errors, roles=ROLES,
+                               role_labels=ROLE_LABELS, units=_all_units())
+
+    if request.method != "POST":
+        return page([])
+
+    def change() -> str:
+        if request.form.get("action", "save") == "reset":
+            password = request.form.get("password", "")
+            if password != request.form.get("confirm", ""):
+                raise DomainError("Konfirmasi kata sandi tidak sama.")
+            set_password(db.session, user, password)
+            return f"Kata sandi {user.username} diatur ulang."
+        update_user(db.session, user, request.form.get("role", ""), request.form.get("active") == "1",
+                    _selected_units(), acting=current_user)
+        return f"Akun {user.username} disimpan."
+
+    return commit_or_rerender(change, lambda error: page([error]), lambda message: message,
+                              url_for("admin.account_edit", user_id=user.id))

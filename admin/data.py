@@ -21,6 +21,7 @@ from skm.reports import exports, questionnaire, workbooks
 
 from . import bp
 from .auth import get_unit, roles_required
+from .common import unit_picker
 
 DATA_ROLES = ("admin", "manager")
 IMPORT_ROLES = ("admin",)
@@ -75,10 +76,7 @@ def _render_index(unit: Unit, errors: list[str] | None = None, status: int = 200
 @bp.route("/data/")
 @roles_required(*DATA_ROLES)
 def data_index():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.data_unit", unit_id=units[0].id))
-    return render_template("admin/data/units.html", units=units)
+    return unit_picker("admin.data_unit", "Data & Excel")
 
 
 @bp.route("/units/<int:unit_id>/data")

@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from skm.core.clock import unit_now
-from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.kiosk import devices as D
 from skm.models import Device, Unit
 
 from . import bp
 from .auth import get_unit, roles_required
+from .common import commit_or_rerender, unit_picker
 
 
 class PairingForm(FlaskForm):
@@ -37,10 +35,7 @@ def _page(unit: Unit, form: PairingForm, created: Device | None = None):
 @bp.route("/devices/")
 @roles_required("admin")
 def devices_home():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)).all() if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.devices", unit_id=units[0].id))
-    return render_template("admin/devices/units.html", units=units)
+    return unit_picker("admin.devices", "Tablet kiosk")
 
 
 @bp.route("/units/<int:unit_id>/devices", methods=["GET", "POST"])
@@ -49,16 +44,14 @@ def devices(unit_id):
     unit = get_unit(unit_id)
     form = PairingForm()
     if form.validate_on_submit():
-        try:
-            device = D.create_pairing(db.session, unit, service_id=form.service_id.data or None,
-                                      name=form.name.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            form.service_id.errors.append(str(exc))
-        else:
-            db.session.commit()
-            # Post/redirect/get: reloading the page must not create another code.
-            return redirect(url_for("admin.devices", unit_id=unit.id, created=device.id), code=303)
+        def rerender(error: str):
+            form.service_id.errors.append(error)
+            return _page(unit, form)
+
+        # Post/redirect/get: reloading the page must not create another code.
+        return commit_or_rerender(
+            lambda: D.create_pairing(db.session, unit, service_id=form.service_id.data or None, name=form.name.data or ""),
+            rerender, None, lambda device: url_for("admin.devices", unit_id=unit.id, created=device.id), code=303)
     created = None
     created_id = request.args.get("created", "")
     if created_id.isdigit() and len(created_id) < 10:

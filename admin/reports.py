@@ -35,6 +35,7 @@ from skm.web import wants_fragment
 
 from . import bp
 from .auth import require_unit, roles_required
+from .common import unit_picker
 
 REPORT_ROLES = ("admin", "manager")
 POSTER_REFRESH_SECONDS = 300
@@ -69,10 +70,7 @@ def _plans(unit: Unit):
 @bp.route("/laporan")
 @roles_required(*REPORT_ROLES)
 def reports_home():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.reports_unit", unit_id=units[0].id))
-    return render_template("admin/reports/home.html", units=units)
+    return unit_picker("admin.reports_unit", "Laporan")
 
 
 @bp.route("/units/<int:unit_id>/laporan")

@@ -222,6 +222,20 @@ def test_old_flagged_form_post_keeps_its_method(world, client):
     assert r.headers["Location"] == f"/admin/units/{world.unit_a.id}/results/flagged?period={world.period.id}"
 
 
+@pytest.mark.parametrize(("menu", "page"), [("entry/", "entry"), ("data/", "data"), ("rtl/", "rtl"),
+                                            ("laporan", "laporan"), ("devices/", "devices")])
+def test_menu_entries_share_one_unit_picker(world, client, menu, page):
+    login(client, "admin")  # two units: pick one
+    html = client.get(f"/admin/{menu}").get_data(as_text=True)
+    assert "Pilih unit pelayanan" in html
+    for unit in (world.unit_a, world.unit_b):
+        assert f'href="/admin/units/{unit.id}/{page}"' in html and f"<strong>{unit.code}</strong>" in html
+    if menu != "devices/":  # the tablet pages are the admin's only
+        client.post("/admin/logout")
+        login(client, "manajer")  # one unit: straight to it
+        assert client.get(f"/admin/{menu}").headers["Location"] == f"/admin/units/{world.unit_a.id}/{page}"
+
+
 class _Forms(HTMLParser):
     def __init__(self):
         super().__init__()
