@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from skm.accounts import create_user, set_password, update_user
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.models import ROLES, Unit, User
 
@@ -18,7 +19,7 @@ ROLE_LABELS = {"admin": "Admin", "manager": "Manajer", "operator": "Operator"}
 
 
 def _selected_units() -> list[Unit]:
-    ids = [int(x) for x in request.form.getlist("units") if x.isdigit()]
+    ids = [n for n in map(parse_id, request.form.getlist("units")) if n is not None]
     if not ids:
         return []
     return list(db.session.scalars(select(Unit).where(Unit.id.in_(ids))))
@@ -45,7 +46,7 @@ def account_new():
     if request.method != "POST":
         return page({"username": "", "role": "operator", "units": []}, [])
     values = {"username": request.form.get("username", ""), "role": request.form.get("role", ""),
-              "units": [int(x) for x in request.form.getlist("units") if x.isdigit()]}
+              "units": [n for n in map(parse_id, request.form.getlist("units")) if n is not None]}
     password = request.form.get("password", "")
 
     def create():

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.models import Period, Service, Unit
 from skm.scoring import analytics
@@ -51,8 +52,7 @@ class Selection:
 
 
 def _arg_int(name: str) -> Optional[int]:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id(request.args.get(name, ""))
 
 
 def unit_routes(path: str, **options):
@@ -210,7 +210,7 @@ def results_flagged(unit_id: Optional[int] = None):
     if request.method == "POST":
         if not sel.ready:
             abort(404)
-        ids = [int(x) for x in request.form.getlist("response") if x.isdigit() and len(x) < 12]
+        ids = [n for n in map(parse_id, request.form.getlist("response")) if n is not None]
         ids = analytics.responses_in_unit(db.session, sel.unit.id, ids)
         exclude = request.form.get("action") == "exclude"
         if not ids:

@@ -7,6 +7,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from skm.core.clock import unit_now
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.kiosk import devices as D
 from skm.models import Device, Unit
@@ -16,9 +17,17 @@ from .auth import get_unit, roles_required
 from .common import commit_or_rerender, unit_picker
 
 
+def _choice_id(value) -> int:
+    number = 0 if value in (0, "0") else parse_id(str(value))
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
 class PairingForm(FlaskForm):
     name = StringField("Nama tablet (mis. Lobi lantai 1)", validators=[Optional(), Length(max=100, message="Maksimal 100 karakter.")])
-    service_id = SelectField("Layanan", coerce=int, validate_choice=False)
+    service_id = SelectField("Layanan", coerce=_choice_id, validate_choice=False,
+                             invalid_value_message="Pilih layanan dari daftar.")
 
 
 class RevokeForm(FlaskForm):
@@ -53,9 +62,9 @@ def devices(unit_id):
             lambda: D.create_pairing(db.session, unit, service_id=form.service_id.data or None, name=form.name.data or ""),
             rerender, None, lambda device: url_for("admin.devices", unit_id=unit.id, created=device.id), code=303)
     created = None
-    created_id = request.args.get("created", "")
-    if created_id.isdigit() and len(created_id) < 10:
-        created = db.session.get(Device, int(created_id))
+    created_id = parse_id(request.args.get("created", ""))
+    if created_id is not None:
+        created = db.session.get(Device, created_id)
         if created is None or created.unit_id != unit.id or created.pairing_code is None:
             created = None
     return _page(unit, form, created)

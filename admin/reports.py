@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.followup.plans import plan_for_unit, plans_for_unit
 from skm.models import Period, ReportJob, Unit
@@ -108,14 +109,16 @@ def _parse_request(unit: Unit, values):
     period = None
     if kind not in ("kuesioner", "tindak-lanjut"):
         raw = values.get("period_id", "")
-        period = db.session.get(Period, int(raw)) if raw.isdigit() else None
+        period_id = parse_id(raw)
+        period = db.session.get(Period, period_id) if period_id is not None else None
         if period is None:
             return None, None, None, "Pilih periode terlebih dahulu."
     plan = None
     if kind == "tindak-lanjut":
 
         raw = values.get("plan_id", "")
-        plan = plan_for_unit(db.session, unit, int(raw)) if raw.isdigit() else None
+        plan_id = parse_id(raw)
+        plan = plan_for_unit(db.session, unit, plan_id) if plan_id is not None else None
         if plan is None:
             return None, None, None, "Pilih rencana tindak lanjut terlebih dahulu."
     return kind, period, plan, None

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from skm.core.clock import TIMEZONES
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_int
 from skm.extensions import db
 from skm.models import Service
 from skm.scoring.analytics import alert_rule, update_alert_rule
@@ -142,7 +143,7 @@ def unit_service_retire(unit_id: int, service_id: int):
 
 def _editor_rows(form) -> list[dict]:
     rows = []
-    count = min(int(form.get("rows", "0")) if form.get("rows", "0").isdigit() else 0, 100)
+    count = min(parse_int(form.get("rows", "0")) or 0, 100)
     for i in range(count):
         rows.append({k: form.get(f"{k}-{i}", "") for k in
                      ("code", "name", "question", "label1", "label2", "label3", "label4", "position", "remove")})

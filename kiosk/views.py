@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.kiosk import devices as D
 from skm.kiosk import flow as F
@@ -305,7 +306,7 @@ def staff_action(action):
             D.set_paused(db.session, device, False)
         elif action == "service":
             raw = request.form.get("service_id", "")
-            D.set_device_service(db.session, device, int(raw) if raw.isdigit() and len(raw) < 10 else None)
+            D.set_device_service(db.session, device, parse_id(raw))
             F.abandon_open_surveys(db.session, device)
         else:
             abort(404)

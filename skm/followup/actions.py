@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.core.formatting import date_id
+from skm.core.parsing import parse_int
 from skm.followup.common import MAX_SHORT, STATUS_LABELS, _clean, _log, _require_editable, schedule_label, when_label
 from skm.followup.photos import _remove_photo_files
 from skm.models import (
@@ -27,16 +28,15 @@ from skm.models import (
 
 
 def _check_schedule(year, quarters) -> tuple[int, list[int]]:
-    try:
-        year = int(year)
-    except (TypeError, ValueError):
-        raise DomainError("Tahun pelaksanaan harus berupa angka.") from None
+    year = parse_int(str(year))
+    if year is None:
+        raise DomainError("Tahun pelaksanaan harus berupa angka.")
     if not 2000 <= year <= 2100:
         raise DomainError("Tahun pelaksanaan harus antara 2000 dan 2100.")
-    try:
-        qs = sorted({int(q) for q in quarters or []})
-    except (TypeError, ValueError):
-        raise DomainError("Triwulan harus TW 1–4.") from None
+    numbers = {parse_int(str(q)) for q in quarters or []}
+    if None in numbers:
+        raise DomainError("Triwulan harus TW 1–4.")
+    qs = sorted(q for q in numbers if q is not None)
     if not qs:
         raise DomainError("Pilih paling sedikit satu triwulan (TW 1–4).")
     if any(q not in (1, 2, 3, 4) for q in qs):

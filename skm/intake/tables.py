@@ -8,6 +8,7 @@ import re
 from typing import Optional
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_int
 from skm.survey.profile import TIME_SLOTS, time_slot_for
 
 
@@ -155,6 +156,8 @@ def parse_date(value) -> dt.date:
     text = _text(value)
     if not text:
         raise ValueError("tanggal wajib diisi")
+    if not text.isascii():  # digits 0–9 only (strptime and \d would take '٢٠٢٣' too)
+        raise ValueError(DATE_HELP)
     # A datetime written as text: keep the date part.
     text = re.sub(r"^(\d{4}-\d{2}-\d{2})[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?$", r"\1", text)
     for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
@@ -198,7 +201,7 @@ def _parse_time(value) -> tuple[Optional[dt.time], Optional[str]]:
     compact = text.replace(" ", "").replace("–", "-")
     if compact in TIME_SLOTS:
         return None, compact
-    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})(?:[:.]\d{2})?", text)
+    match = re.fullmatch(r"([0-9]{1,2})[:.]([0-9]{2})(?:[:.][0-9]{2})?", text)
     if not match:
         raise ValueError("format jam tidak dikenal (pakai HH:MM)")
     hour, minute = int(match[1]), int(match[2])
@@ -220,9 +223,10 @@ def _parse_rating(value) -> Optional[int]:
         number = value
     else:
         text = _text(value)
-        if not re.fullmatch(r"\d+", text):
+        parsed = parse_int(text)
+        if parsed is None:
             raise ValueError(f"nilai '{text[:20]}' bukan angka 1–4")
-        number = int(text)
+        number = parsed
     if not 1 <= number <= 4:
         raise ValueError(f"nilai {number} di luar 1–4")
     return number
