@@ -11,6 +11,7 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
@@ -21,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import TIMEZONES, utcnow
 from skm.core.errors import DomainError
-from skm.core.parsing import parse_int
 from skm.intake.importer import closed_period_containing
 from skm.intake.tables import parse_date
 from skm.models import Response, Unit
@@ -99,9 +99,10 @@ def parse_entry(session: Session, unit: Unit, form: Mapping[str, str], now: Opti
 
     age = (form.get("usia") or "").strip()
     if age:
-        data.age = parse_int(age, min=10, max=120)
-        if data.age is None:
+        if not re.fullmatch(r"\d{1,3}", age) or not 10 <= int(age) <= 120:
             errors["usia"] = "Usia harus angka 10–120."
+        else:
+            data.age = int(age)
 
     education = (form.get("pendidikan") or "").strip()
     if education:

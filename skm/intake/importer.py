@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -12,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
-from skm.core.parsing import parse_int
 from skm.intake.tables import (
     MAX_ROWS,
     PROFILE_COLUMNS,
@@ -167,9 +167,10 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
                 fail("jenis_kelamin", f"'{gender[:20]}' bukan L/P")
         age = _text(cell("usia"))
         if age:
-            data.age = parse_int(age, min=10, max=120)
-            if data.age is None:
+            if not re.fullmatch(r"\d{1,3}", age) or not 10 <= int(age) <= 120:
                 fail("usia", f"'{age[:20]}' bukan usia 10–120 tahun")
+            else:
+                data.age = int(age)
         education = _text(cell("pendidikan"))
         if education:
             data.education = parse_education(education)

@@ -8,7 +8,6 @@ import re
 from typing import Optional
 
 from skm.core.errors import DomainError
-from skm.core.parsing import parse_int
 from skm.survey.profile import TIME_SLOTS, time_slot_for
 
 
@@ -223,10 +222,9 @@ def _parse_rating(value) -> Optional[int]:
         number = value
     else:
         text = _text(value)
-        parsed = parse_int(text)
-        if parsed is None:
+        if not re.fullmatch(r"\d+", text):
             raise ValueError(f"nilai '{text[:20]}' bukan angka 1–4")
-        number = parsed
+        number = int(text)
     if not 1 <= number <= 4:
         raise ValueError(f"nilai {number} di luar 1–4")
     return number

@@ -18,7 +18,6 @@ from werkzeug.security import check_password_hash
 from skm.accounts import hash_password
 from skm.core.clock import unit_now, utcnow
 from skm.core.errors import DomainError
-from skm.core.parsing import parse_int
 from skm.models import Device, KioskPinAttempt, KioskSurvey, Response, Service, Unit
 
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -164,7 +163,7 @@ def list_devices(session: Session, unit: Unit, now: Optional[dt.datetime] = None
 
 def set_kiosk_pin(session: Session, unit: Unit, pin: str) -> None:
     pin = (pin or "").strip()
-    if parse_int(pin) is None or not MIN_PIN <= len(pin) <= MAX_PIN:
+    if not pin.isdigit() or not MIN_PIN <= len(pin) <= MAX_PIN:
         raise DomainError(f"PIN kiosk harus {MIN_PIN}–{MAX_PIN} angka.")
     unit.kiosk_pin_hash = hash_password(pin)
     session.flush()

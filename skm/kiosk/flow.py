@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_now, utcnow
 from skm.core.errors import DomainError
-from skm.core.parsing import parse_id, parse_int
 from skm.models import Device, KioskSurvey, Period, Questionnaire, Response, Service, Unit
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION, time_slot_for
 from skm.survey.responses import ResponseData, record_response
@@ -174,8 +173,7 @@ def _parse_step_value(session: Session, survey: KioskSurvey, step: str, form: di
     """The stored value for one step's form, or StepError with a message for the visitor."""
     raw = str(form.get("value") or "").strip()
     if step == "service":
-        service_id = parse_id(raw)
-        service = session.get(Service, service_id) if service_id is not None else None
+        service = session.get(Service, int(raw)) if raw.isdigit() and len(raw) < 10 else None
         if service is None or service.unit_id != survey.unit_id or not service.active:
             raise StepError(step, "Pilih salah satu layanan yang tersedia.")
         return service.id
@@ -184,10 +182,9 @@ def _parse_step_value(session: Session, survey: KioskSurvey, step: str, form: di
             raise StepError(step, "Pilih Laki-laki atau Perempuan.")
         return raw
     if step == "age":
-        age = parse_int(raw, min=MIN_AGE, max=MAX_AGE)
-        if age is None:
+        if not raw.isdigit() or len(raw) > 3 or not MIN_AGE <= int(raw) <= MAX_AGE:
             raise StepError(step, f"Usia harus antara {MIN_AGE} dan {MAX_AGE} tahun.")
-        return age
+        return int(raw)
     if step == "education":
         if raw not in EDUCATION:
             raise StepError(step, "Pilih salah satu tingkat pendidikan.")
@@ -205,10 +202,9 @@ def _parse_step_value(session: Session, survey: KioskSurvey, step: str, form: di
             raise StepError(step, f"Saran terlalu panjang (maksimal {MAX_SUGGESTION} karakter).")
         return text
     # an element
-    rating = parse_int(raw, min=1, max=4)
-    if rating is None:
+    if not raw.isdigit() or not 1 <= int(raw) <= 4:
         raise StepError(step, "Pilih salah satu dari empat jawaban.")
-    return rating
+    return int(raw)
 
 
 def answer_step(session: Session, survey: KioskSurvey, step: str, form: dict,
