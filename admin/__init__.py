@@ -11,6 +11,7 @@ from . import (  # noqa: E402,F401  # noqa: E402,F401  (issue 4)
     devices,  # noqa: E402,F401
     entry,
     followup,  # noqa: E402,F401
+    moved,
     periods,
     public,
     publication,

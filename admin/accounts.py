@@ -7,17 +7,19 @@ from sqlalchemy import select
 
 from skm.accounts import create_user, end_all_sessions, set_password, update_user
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.models import ROLES, Unit, User
 
 from . import bp
 from .auth import roles_required
+from .common import commit_or_rerender
 
 ROLE_LABELS = {"admin": "Admin", "manager": "Manajer", "operator": "Operator"}
 
 
 def _selected_units() -> list[Unit]:
-    ids = [int(x) for x in request.form.getlist("units") if x.isdigit()]
+    ids = [n for n in map(parse_id, request.form.getlist("units")) if n is not None]
     if not ids:
         return []
     return list(db.session.scalars(select(Unit).where(Unit.id.in_(ids))))
@@ -37,26 +39,23 @@ def accounts():
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @roles_required("admin")
 def account_new():
-    errors: list[str] = []
-    values = {"username": "", "role": "operator", "units": []}
-    if request.method == "POST":
-        values = {"username": request.form.get("username", ""), "role": request.form.get("role", ""),
-                  "units": [int(x) for x in request.form.getlist("units") if x.isdigit()]}
-        password = request.form.get("password", "")
+    def page(values: dict, errors: list[str]):
+        return render_template("admin/accounts/new.html", errors=errors, values=values, roles=ROLES,
+                               role_labels=ROLE_LABELS, units=_all_units())
+
+    if request.method != "POST":
+        return page({"username": "", "role": "operator", "units": []}, [])
+    values = {"username": request.form.get("username", ""), "role": request.form.get("role", ""),
+              "units": [n for n in map(parse_id, request.form.getlist("units")) if n is not None]}
+    password = request.form.get("password", "")
+
+    def create():
         if password != request.form.get("confirm", ""):
-            errors.append("Konfirmasi kata sandi tidak sama.")
-        else:
-            try:
-                user = create_user(db.session, values["username"], password, values["role"], _selected_units())
-            except DomainError as exc:
-                db.session.rollback()
-                errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash(f"Akun {user.username} dibuat.")
-                return redirect(url_for("admin.accounts"))
-    return render_template("admin/accounts/new.html", errors=errors, values=values, roles=ROLES,
-                           role_labels=ROLE_LABELS, units=_all_units())
+            raise DomainError("Konfirmasi kata sandi tidak sama.")
+        return create_user(db.session, values["username"], password, values["role"], _selected_units())
+
+    return commit_or_rerender(create, lambda error: page(values, [error]),
+                              lambda user: f"Akun {user.username} dibuat.", url_for("admin.accounts"))
 
 
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])

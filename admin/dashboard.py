@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.models import Period, Service, Unit
 from skm.scoring import analytics
@@ -43,7 +44,7 @@ class Selection:
                      self.service.id if self.service else None)
 
     def args(self, **extra) -> dict:
-        args = {"unit": self.unit.id if self.unit else None, "period": self.period.id if self.period else None}
+        args = {"unit_id": self.unit.id if self.unit else None, "period": self.period.id if self.period else None}
         if self.service:
             args["service"] = self.service.id
         args.update(extra)
@@ -51,19 +52,50 @@ class Selection:
 
 
 def _arg_int(name: str) -> Optional[int]:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id(request.args.get(name, ""))
 
 
-def _selection() -> Selection:
-    """Unit, period and service from the query string, checked against the user's units."""
-    units = accessible_units()
-    periods = list(db.session.scalars(select(Period).order_by(Period.start_date.desc(), Period.id.desc())))
+def unit_routes(path: str, **options):
+    """Register a dashboard page at /units/<unit_id>/<path>, and at the old /<path>, which
+    redirects there: permanently when the old ?unit= names the unit, temporarily to the
+    user's first unit when it does not (the menu's "Hasil" link)."""
+
+    def decorator(view):
+        bp.add_url_rule(f"/{path}", view_func=view, **options)
+        bp.add_url_rule(f"/units/<int:unit_id>/{path}", view_func=view, **options)
+        return view
+
+    return decorator
+
+
+def _to_unit_page(units: list[Unit]) -> None:
+    """On an address without a unit: redirect to the same page of the ?unit= unit (301/308)
+    or of the user's first unit (302/307), keeping the other query arguments."""
     unit_id = _arg_int("unit")
     if unit_id is not None:
         unit = get_unit(unit_id)  # 403 for another unit's id, whatever URL is typed
+    elif units:
+        unit = units[0]
     else:
-        unit = units[0] if units else None
+        return  # no unit at all: the page says so
+    # (url_for's own _external/_anchor… arguments are not taken from a typed URL)
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("unit", "unit_id") and k[:1] != "_"}
+    if request.method in ("GET", "HEAD"):
+        code = 301 if unit_id is not None else 302
+    else:
+        code = 308 if unit_id is not None else 307
+    abort(redirect(url_for(request.endpoint, unit_id=unit.id, **args), code=code))
+
+
+def _selection(unit_id: Optional[int] = None) -> Selection:
+    """Unit from the URL, period and service from the query string, checked against the user's units."""
+    units = accessible_units()
+    periods = list(db.session.scalars(select(Period).order_by(Period.start_date.desc(), Period.id.desc())))
+    if unit_id is None:
+        _to_unit_page(units)
+        unit = None
+    else:
+        unit = get_unit(unit_id)  # 403 for another unit's id, whatever URL is typed
     period_id = _arg_int("period")
     if period_id is not None:
         period = db.session.get(Period, period_id)
@@ -97,10 +129,10 @@ def completion_card(sel: Selection) -> Optional[dict]:
     return {"total": started, "complete": finished, "rate": Fraction(100 * finished, started)}
 
 
-@bp.route("/results")
+@unit_routes("results")
 @roles_required("admin", "manager")
-def results():
-    sel = _selection()
+def results(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     if not sel.ready:
         return render_template("admin/results/index.html", sel=sel, res=None)
     res = period_results(db.session, sel.unit, sel.period, service_id=sel.service.id if sel.service else None)
@@ -116,10 +148,10 @@ def results():
     )
 
 
-@bp.route("/results/sheet")
+@unit_routes("results/sheet")
 @roles_required("admin", "manager")
-def results_sheet():
-    sel = _selection()
+def results_sheet(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     if not sel.ready:
         return render_template("admin/results/sheet.html", sel=sel, res=None)
     res = period_results(db.session, sel.unit, sel.period, service_id=sel.service.id if sel.service else None,
@@ -130,10 +162,10 @@ def results_sheet():
     return render_template("admin/results/sheet.html", sel=sel, res=res, rows=rows, page=page, pages=pages)
 
 
-@bp.route("/results/suggestions")
+@unit_routes("results/suggestions")
 @roles_required("admin", "manager")
-def results_suggestions():
-    sel = _selection()
+def results_suggestions(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     query = request.args.get("q", "")[:200]
     if not sel.ready:
         return render_template("admin/results/suggestions.html", sel=sel, rows=[], total=0, q=query, page=1, pages=1)
@@ -144,19 +176,19 @@ def results_suggestions():
                            page=page, pages=pages)
 
 
-@bp.route("/results/trend")
+@unit_routes("results/trend")
 @roles_required("admin", "manager")
-def results_trend():
-    sel = _selection()
+def results_trend(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     points = analytics.trend(db.session, sel.unit, sel.period, sel.service.id if sel.service else None) if sel.ready else []
     return render_template("admin/results/trend.html", sel=sel, points=points,
                            codes=analytics.trend_codes(points))
 
 
-@bp.route("/results/compare")
+@unit_routes("results/compare")
 @roles_required("admin", "manager")
-def results_compare():
-    sel = _selection()
+def results_compare(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     services, units = [], []
     if sel.ready:
         services = analytics.service_comparison(db.session, sel.unit, sel.period)
@@ -165,22 +197,22 @@ def results_compare():
     return render_template("admin/results/compare.html", sel=sel, services=services, units=units)
 
 
-@bp.route("/results/heatmap")
+@unit_routes("results/heatmap")
 @roles_required("admin", "manager")
-def results_heatmap():
-    sel = _selection()
+def results_heatmap(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     heat = analytics.heatmap(db.session, sel.scope) if sel.ready else None
     return render_template("admin/results/heatmap.html", sel=sel, heat=heat, weekdays=analytics.WEEKDAYS)
 
 
-@bp.route("/results/flagged", methods=["GET", "POST"])
+@unit_routes("results/flagged", methods=["GET", "POST"])
 @roles_required("admin", "manager")
-def results_flagged():
-    sel = _selection()
+def results_flagged(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     if request.method == "POST":
         if not sel.ready:
             abort(404)
-        ids = [int(x) for x in request.form.getlist("response") if x.isdigit() and len(x) < 12]
+        ids = [n for n in map(parse_id, request.form.getlist("response")) if n is not None]
         ids = analytics.responses_in_unit(db.session, sel.unit.id, ids)
         exclude = request.form.get("action") == "exclude"
         if not ids:
@@ -201,10 +233,10 @@ def results_flagged():
                            closed=state is not None and state.closed_at is not None)
 
 
-@bp.route("/alerts")
+@unit_routes("alerts")
 @roles_required("admin", "manager")
-def alerts():
-    sel = _selection()
+def alerts(unit_id: Optional[int] = None):
+    sel = _selection(unit_id)
     days = min(max(_arg_int("days") or 7, 1), 31)
     alerts = analytics.recent_alerts(db.session, sel.unit, days=days) if sel.unit else []
     rule = analytics.alert_rule(db.session, sel.unit) if sel.unit else None

@@ -21,6 +21,7 @@ from skm.reports import exports, questionnaire, workbooks
 
 from . import bp
 from .auth import get_unit, roles_required
+from .common import unit_picker
 
 DATA_ROLES = ("admin", "manager")
 IMPORT_ROLES = ("admin",)
@@ -75,26 +76,23 @@ def _render_index(unit: Unit, errors: list[str] | None = None, status: int = 200
 @bp.route("/data/")
 @roles_required(*DATA_ROLES)
 def data_index():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.data_unit", unit_id=units[0].id))
-    return render_template("admin/data/units.html", units=units)
+    return unit_picker("admin.data_unit", "Data & Excel")
 
 
-@bp.route("/data/<int:unit_id>")
+@bp.route("/units/<int:unit_id>/data")
 @roles_required(*DATA_ROLES)
 def data_unit(unit_id: int):
     return _render_index(get_unit(unit_id))
 
 
-@bp.route("/data/<int:unit_id>/kuesioner")
+@bp.route("/units/<int:unit_id>/data/kuesioner")
 @roles_required(*ALL_ROLES)
 def data_questionnaire(unit_id: int):
     unit = get_unit(unit_id)
     return render_template("admin/data/questionnaire_print.html", sheet=questionnaire.questionnaire_sheet(unit))
 
 
-@bp.route("/data/<int:unit_id>/templat.xlsx")
+@bp.route("/units/<int:unit_id>/data/templat.xlsx")
 @roles_required(*ALL_ROLES)
 def data_template(unit_id: int):
     unit = get_unit(unit_id)
@@ -109,7 +107,7 @@ EXPORTS = {
 }
 
 
-@bp.route("/data/<int:unit_id>/ekspor/<int:period_id>/<kind>")
+@bp.route("/units/<int:unit_id>/data/ekspor/<int:period_id>/<kind>")
 @roles_required(*DATA_ROLES)
 def data_export(unit_id: int, period_id: int, kind: str):
     unit = get_unit(unit_id)
@@ -122,7 +120,7 @@ def data_export(unit_id: int, period_id: int, kind: str):
     return _download(content, name, mimetype)
 
 
-@bp.route("/data/<int:unit_id>/impor", methods=["POST"])
+@bp.route("/units/<int:unit_id>/data/impor", methods=["POST"])
 @roles_required(*IMPORT_ROLES)
 def data_import_preview(unit_id: int):
     unit = get_unit(unit_id)
@@ -159,7 +157,7 @@ def data_import_preview(unit_id: int):
                            max_errors=1000)
 
 
-@bp.route("/data/<int:unit_id>/impor/simpan", methods=["POST"])
+@bp.route("/units/<int:unit_id>/data/impor/simpan", methods=["POST"])
 @roles_required(*IMPORT_ROLES)
 def data_import_commit(unit_id: int):
     unit = get_unit(unit_id)

@@ -2,24 +2,31 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.kiosk import devices as D
 from skm.models import Device, Unit
 
 from . import bp
 from .auth import get_unit, roles_required
+from .common import commit_or_rerender, unit_picker
+
+
+def _choice_id(value) -> int:
+    number = 0 if value in (0, "0") else parse_id(str(value))
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 class PairingForm(FlaskForm):
     name = StringField("Nama tablet (mis. Lobi lantai 1)", validators=[Optional(), Length(max=100, message="Maksimal 100 karakter.")])
-    service_id = SelectField("Layanan", coerce=int, validate_choice=False)
+    service_id = SelectField("Layanan", coerce=_choice_id, validate_choice=False,
+                             invalid_value_message="Pilih layanan dari daftar.")
 
 
 class RevokeForm(FlaskForm):
@@ -36,10 +43,7 @@ def _page(unit: Unit, form: PairingForm, created: Device | None = None):
 @bp.route("/devices/")
 @roles_required("admin")
 def devices_home():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)).all() if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.devices", unit_id=units[0].id))
-    return render_template("admin/devices/units.html", units=units)
+    return unit_picker("admin.devices", "Tablet kiosk")
 
 
 @bp.route("/units/<int:unit_id>/devices", methods=["GET", "POST"])
@@ -48,20 +52,18 @@ def devices(unit_id):
     unit = get_unit(unit_id)
     form = PairingForm()
     if form.validate_on_submit():
-        try:
-            device = D.create_pairing(db.session, unit, service_id=form.service_id.data or None,
-                                      name=form.name.data or "")
-        except DomainError as exc:
-            db.session.rollback()
-            form.service_id.errors.append(str(exc))
-        else:
-            db.session.commit()
-            # Post/redirect/get: reloading the page must not create another code.
-            return redirect(url_for("admin.devices", unit_id=unit.id, created=device.id), code=303)
+        def rerender(error: str):
+            form.service_id.errors.append(error)
+            return _page(unit, form)
+
+        # Post/redirect/get: reloading the page must not create another code.
+        return commit_or_rerender(
+            lambda: D.create_pairing(db.session, unit, service_id=form.service_id.data or None, name=form.name.data or ""),
+            rerender, None, lambda device: url_for("admin.devices", unit_id=unit.id, created=device.id), code=303)
     created = None
-    created_id = request.args.get("created", "")
-    if created_id.isdigit() and len(created_id) < 10:
-        created = db.session.get(Device, int(created_id))
+    created_id = parse_id(request.args.get("created", ""))
+    if created_id is not None:
+        created = db.session.get(Device, created_id)
         if created is None or created.unit_id != unit.id or created.pairing_code is None:
             created = None
     return _page(unit, form, created)

@@ -6,7 +6,6 @@ import secrets
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from skm.core.errors import DomainError
 from skm.extensions import db
@@ -24,6 +23,7 @@ from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 
 from . import bp
 from .auth import get_unit, roles_required
+from .common import unit_picker
 
 ENTRY_ROLES = ("admin", "manager", "operator")
 # Session keys: the last date typed (any unit) and the last saved form (for undo).
@@ -74,13 +74,10 @@ def _render(unit: Unit, values: dict, errors: dict, status: int = 200):
 @bp.route("/entry/")
 @roles_required(*ENTRY_ROLES)
 def entry_index():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.entry_form", unit_id=units[0].id))
-    return render_template("admin/entry/index.html", units=units)
+    return unit_picker("admin.entry_form", "Entri formulir kertas")
 
 
-@bp.route("/entry/<int:unit_id>", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/entry", methods=["GET", "POST"])
 @roles_required(*ENTRY_ROLES)
 def entry_form(unit_id: int):
     unit = get_unit(unit_id)
@@ -108,7 +105,7 @@ def entry_form(unit_id: int):
     return redirect(url_for("admin.entry_form", unit_id=unit.id))
 
 
-@bp.route("/entry/<int:unit_id>/undo", methods=["POST"])
+@bp.route("/units/<int:unit_id>/entry/undo", methods=["POST"])
 @roles_required(*ENTRY_ROLES)
 def entry_undo(unit_id: int):
     unit = get_unit(unit_id)

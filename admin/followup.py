@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from skm.core.errors import DomainError
 from skm.extensions import db
 from skm.followup import actions, common, photos, progress
 from skm.followup import plans as F
-from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan, FollowUpPriority, Period, Unit
+from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan, FollowUpPriority, Period
+from skm.web import wants_fragment
 
 from . import bp
 from .auth import get_unit, require_unit, roles_required
+from .common import commit_or_rerender, unit_picker
 
 ALL_ROLES = ("admin", "manager", "operator")
 EDITORS = common.EDIT_ROLES
@@ -55,13 +56,10 @@ def _form_date(name: str):
 @bp.route("/rtl/")
 @roles_required(*ALL_ROLES)
 def followup_index():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.followup_unit", unit_id=units[0].id))
-    return render_template("admin/followup/index.html", units=units)
+    return unit_picker("admin.followup_unit", "Rencana Tindak Lanjut (RTL)")
 
 
-@bp.route("/rtl/unit/<int:unit_id>")
+@bp.route("/units/<int:unit_id>/rtl")
 @roles_required(*ALL_ROLES)
 def followup_unit(unit_id: int):
     unit = get_unit(unit_id)
@@ -80,7 +78,7 @@ def _parse_forum_date():
     return actions.parse_date(raw, "Tanggal forum konsultasi publik") if raw else None
 
 
-@bp.route("/rtl/unit/<int:unit_id>/period/<int:period_id>/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/rtl/period/<int:period_id>/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def followup_new(unit_id: int, period_id: int):
     unit = get_unit(unit_id)
@@ -170,28 +168,22 @@ def followup_plan_edit(plan_id: int):
 def followup_plan_final(plan_id: int):
     plan = _plan_or_404(plan_id)
     _require_edit(plan.unit_id)
-    try:
-        F.finalize_plan(db.session, plan, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_plan(_plan_or_404(plan_id), errors={"plan": str(exc)})
-    db.session.commit()
-    flash("RTL ditandai final. Realisasi setiap rencana aksi sekarang dapat diisi.")
-    return redirect(url_for("admin.followup_plan", plan_id=plan.id))
+    return commit_or_rerender(
+        lambda: F.finalize_plan(db.session, plan, current_user),
+        lambda error: _render_plan(_plan_or_404(plan_id), errors={"plan": error}),
+        "RTL ditandai final. Realisasi setiap rencana aksi sekarang dapat diisi.",
+        url_for("admin.followup_plan", plan_id=plan_id))
 
 
 @bp.route("/rtl/plan/<int:plan_id>/reopen", methods=["POST"])
 @roles_required("admin")
 def followup_plan_reopen(plan_id: int):
     plan = _plan_or_404(plan_id)
-    try:
-        F.reopen_plan(db.session, plan, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_plan(_plan_or_404(plan_id), errors={"plan": str(exc)})
-    db.session.commit()
-    flash("RTL dibuka kembali sebagai draf.")
-    return redirect(url_for("admin.followup_plan", plan_id=plan.id))
+    return commit_or_rerender(
+        lambda: F.reopen_plan(db.session, plan, current_user),
+        lambda error: _render_plan(_plan_or_404(plan_id), errors={"plan": error}),
+        "RTL dibuka kembali sebagai draf.",
+        url_for("admin.followup_plan", plan_id=plan_id))
 
 
 # --------------------------------------------------------------------------- actions (plan part)
@@ -214,14 +206,11 @@ def followup_action_add(priority_id: int):
     _require_edit(priority.plan.unit_id)
     plan_id = priority.plan_id
     fields = _action_fields()
-    try:
-        actions.add_action(db.session, priority, current_user, **fields)
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_plan(_plan_or_404(plan_id), errors={priority_id: str(exc)}, drafts={priority_id: fields})
-    db.session.commit()
-    flash("Rencana aksi ditambahkan.")
-    return redirect(url_for("admin.followup_plan", plan_id=plan_id, _anchor=f"prioritas-{priority_id}"))
+    return commit_or_rerender(
+        lambda: actions.add_action(db.session, priority, current_user, **fields),
+        lambda error: _render_plan(_plan_or_404(plan_id), errors={priority_id: error}, drafts={priority_id: fields}),
+        "Rencana aksi ditambahkan.",
+        url_for("admin.followup_plan", plan_id=plan_id, _anchor=f"prioritas-{priority_id}"))
 
 
 @bp.route("/rtl/action/<int:action_id>/edit", methods=["GET", "POST"])
@@ -233,23 +222,20 @@ def followup_action_edit(action_id: int):
     if plan.final:
         flash("RTL sudah final dan tidak dapat diubah lagi.")
         return redirect(url_for("admin.followup_action", action_id=action.id))
-    error = None
-    fields = {"program": action.program, "year": action.year, "quarters": [str(q) for q in action.quarters],
-              "pic": action.pic}
+
+    def page(action: FollowUpAction, fields: dict, error: str | None):
+        return render_template("admin/followup/action_edit.html", action=action, plan=action.priority.plan,
+                               fields=fields, error=error)
+
     if request.method == "POST":
         fields = _action_fields()
-        try:
-            actions.update_action(db.session, action, current_user, **fields)
-        except DomainError as exc:
-            db.session.rollback()
-            error = str(exc)
-            action = _action_or_404(action_id)
-        else:
-            db.session.commit()
-            flash("Rencana aksi disimpan.")
-            return redirect(url_for("admin.followup_plan", plan_id=plan.id))
-    return render_template("admin/followup/action_edit.html", action=action, plan=action.priority.plan,
-                           fields=fields, error=error)
+        return commit_or_rerender(
+            lambda: actions.update_action(db.session, action, current_user, **fields),
+            lambda error: page(_action_or_404(action_id), fields, error),
+            "Rencana aksi disimpan.",
+            url_for("admin.followup_plan", plan_id=plan.id))
+    return page(action, {"program": action.program, "year": action.year, "pic": action.pic,
+                         "quarters": [str(q) for q in action.quarters]}, None)
 
 
 @bp.route("/rtl/action/<int:action_id>/delete", methods=["POST"])
@@ -258,14 +244,11 @@ def followup_action_delete(action_id: int):
     action = _action_or_404(action_id)
     plan_id = action.priority.plan_id
     _require_edit(action.priority.plan.unit_id)
-    try:
-        actions.delete_action(db.session, action, current_user, _upload_root())
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_plan(_plan_or_404(plan_id), errors={"plan": str(exc)})
-    db.session.commit()
-    flash("Rencana aksi dihapus.")
-    return redirect(url_for("admin.followup_plan", plan_id=plan_id))
+    return commit_or_rerender(
+        lambda: actions.delete_action(db.session, action, current_user, _upload_root()),
+        lambda error: _render_plan(_plan_or_404(plan_id), errors={"plan": error}),
+        "Rencana aksi dihapus.",
+        url_for("admin.followup_plan", plan_id=plan_id))
 
 
 # --------------------------------------------------------------------------- realization
@@ -298,7 +281,7 @@ def followup_realization(action_id: int):
     form = {k: request.form.get(k, "") for k in (
         "status", "realization", "done_start", "done_end", "obstacles", "pending_reason", "strategy",
         "target_date", "pending_pic")}
-    partial = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
+    partial = wants_fragment()
     try:
         actions.record_realization(db.session, action, current_user, **{
             k: (v.strip() or None) if k in ("done_start", "done_end", "target_date") else v
@@ -326,19 +309,20 @@ def followup_photo_add(action_id: int):
     _require_edit(action.priority.plan.unit_id)
     upload = request.files.get("photo")
     caption = request.form.get("caption", "")
-    try:
+
+    def add():
         if upload is None or not upload.filename:
             raise DomainError("Pilih berkas foto terlebih dahulu.")
         limit = _max_photo_bytes()
         data = upload.stream.read(limit + 1)  # never read more than one byte over the limit
-        photos.add_photo(db.session, action, current_user, data, upload.filename, caption, _upload_root(), limit)
-    except DomainError as exc:
-        db.session.rollback()
-        ctx = _action_context(_action_or_404(action_id), photo_error=str(exc), caption=caption)
-        return render_template("admin/followup/action.html", **ctx)
-    db.session.commit()
-    flash("Foto dokumentasi diunggah.")
-    return redirect(url_for("admin.followup_action", action_id=action_id, _anchor="foto"))
+        return photos.add_photo(db.session, action, current_user, data, upload.filename, caption, _upload_root(), limit)
+
+    return commit_or_rerender(
+        add,
+        lambda error: render_template("admin/followup/action.html",
+                                      **_action_context(_action_or_404(action_id), photo_error=error, caption=caption)),
+        "Foto dokumentasi diunggah.",
+        url_for("admin.followup_action", action_id=action_id, _anchor="foto"))
 
 
 @bp.route("/rtl/photo/<int:photo_id>/delete", methods=["POST"])

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_int
 from skm.extensions import db
 from skm.models import Period, PeriodUnit, User
 from skm.survey.period_admin import (
@@ -31,9 +32,10 @@ def _int_or_none(text: str | None, label: str):
     text = (text or "").strip().replace(".", "")
     if not text:
         return None
-    if not text.isdigit():
+    number = parse_int(text)
+    if number is None:
         raise DomainError(f"{label} harus bilangan bulat.")
-    return int(text)
+    return number
 
 
 def _date(text: str | None, label: str) -> dt.date:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.followup.public import set_photo_public
 from skm.models import FollowUpPhoto, Period, User
@@ -89,7 +90,8 @@ SUGGESTION_PAGE = 100
 def unit_publication_suggestions(unit_id: int):
     unit = get_unit(unit_id)
     raw = request.args.get("period", "")
-    period = db.session.get(Period, int(raw)) if raw.isdigit() else None
+    number = parse_id(raw)
+    period = db.session.get(Period, number) if number else None
     if period is None:
         flash("Pilih periode terlebih dahulu.")
         return redirect(url_for("admin.unit_publication", unit_id=unit.id))
@@ -113,7 +115,7 @@ def unit_publication_pick(unit_id: int, response_id: int):
     else:
         db.session.commit()
         flash("Saran ditampilkan di halaman publik." if public else "Saran tidak lagi ditampilkan di halaman publik.")
-    if back.isdigit():
+    if parse_id(back):
         return redirect(url_for("admin.unit_publication_suggestions", unit_id=unit.id, period=back))
     return redirect(url_for("admin.unit_publication", unit_id=unit.id))
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import make_response, render_template, request
 
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.models import Period
 from skm.reports.recap import SORT_KEYS, installation_recap, recap_pdf, recap_table, recap_xlsx
@@ -17,7 +18,8 @@ from .auth import roles_required
 def _params():
     periods = periods_newest_first(db.session)
     raw = request.args.get("period", "")
-    period = db.session.get(Period, int(raw)) if raw.isdigit() else None
+    number = parse_id(raw)
+    period = db.session.get(Period, number) if number else None
     if period is None:
         today = dt.date.today()
         period = next((p for p in periods if p.start_date <= today), periods[0] if periods else None)

@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.followup.plans import plan_for_unit, plans_for_unit
 from skm.models import Period, ReportJob, Unit
@@ -32,9 +33,11 @@ from skm.reports import data as R
 from skm.reports import jobs as J
 from skm.reports.render import build, filename
 from skm.survey.reporting import default_period, period_respondents, reports_unavailable
+from skm.web import wants_fragment
 
 from . import bp
 from .auth import require_unit, roles_required
+from .common import unit_picker
 
 REPORT_ROLES = ("admin", "manager")
 POSTER_REFRESH_SECONDS = 300
@@ -84,18 +87,16 @@ def _plans(unit: Unit):
 @bp.route("/laporan")
 @roles_required(*REPORT_ROLES)
 def reports_home():
-    units = [u for u in db.session.scalars(select(Unit).order_by(Unit.name)) if current_user.can_access_unit(u.id)]
-    if len(units) == 1:
-        return redirect(url_for("admin.reports_unit", unit_id=units[0].id))
-    return render_template("admin/reports/home.html", units=units)
+    return unit_picker("admin.reports_unit", "Laporan")
 
 
-@bp.route("/unit/<int:unit_id>/laporan")
+@bp.route("/units/<int:unit_id>/laporan")
 @roles_required(*REPORT_ROLES)
 def reports_unit(unit_id: int):
     unit = _unit_or_404(unit_id)
     raw = request.args.get("period_id", "")
-    period = db.session.get(Period, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    number = parse_id(raw)
+    period = db.session.get(Period, number) if number else None
     if period is None:
         if raw:
             flash("Periode tidak ditemukan; ditampilkan periode bawaan.")
@@ -103,7 +104,7 @@ def reports_unit(unit_id: int):
     return _unit_page(unit, period)
 
 
-@bp.route("/unit/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
+@bp.route("/units/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def reports_intro(unit_id: int):
     unit = _unit_or_404(unit_id)
@@ -126,14 +127,16 @@ def _parse_request(unit: Unit, values):
     period = None
     if kind not in ("kuesioner", "tindak-lanjut"):
         raw = values.get("period_id", "")
-        period = db.session.get(Period, int(raw)) if raw.isdigit() else None
+        period_id = parse_id(raw)
+        period = db.session.get(Period, period_id) if period_id is not None else None
         if period is None:
             return None, None, None, "Pilih periode terlebih dahulu."
     plan = None
     if kind == "tindak-lanjut":
 
         raw = values.get("plan_id", "")
-        plan = plan_for_unit(db.session, unit, int(raw)) if raw.isdigit() else None
+        plan_id = parse_id(raw)
+        plan = plan_for_unit(db.session, unit, plan_id) if plan_id is not None else None
         if plan is None:
             return None, None, None, "Pilih rencana tindak lanjut terlebih dahulu."
     return kind, period, plan, None
@@ -145,7 +148,7 @@ def _sync_max() -> int:
 
 # A download is a GET: it only reads, so on SQLite it never holds the write lock the
 # kiosks need while the PDF renders. Only starting a background job writes (POST).
-@bp.route("/unit/<int:unit_id>/laporan/unduh")
+@bp.route("/units/<int:unit_id>/laporan/unduh")
 @roles_required(*REPORT_ROLES)
 def reports_download(unit_id: int):
     unit = _unit_or_404(unit_id)
@@ -171,7 +174,7 @@ def reports_download(unit_id: int):
     return response
 
 
-@bp.route("/unit/<int:unit_id>/laporan/job", methods=["POST"])
+@bp.route("/units/<int:unit_id>/laporan/job", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def reports_start_job(unit_id: int):
     unit = _unit_or_404(unit_id)
@@ -205,8 +208,7 @@ def _job_or_404(job_id: int) -> ReportJob:
 @roles_required(*REPORT_ROLES)
 def report_job(job_id: int):
     job = _job_or_404(job_id)
-    template = "admin/reports/_job.html" if request.headers.get("HX-Request") and not request.headers.get(
-        "HX-Boosted") else "admin/reports/job.html"
+    template = "admin/reports/_job.html" if wants_fragment() else "admin/reports/job.html"
     return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job),
                            waiting=J.queue_position(db.session, job))
 
@@ -237,7 +239,7 @@ def _poster_page(unit: Unit, period_name: str | None, public: bool):
     return response
 
 
-@bp.route("/unit/<int:unit_id>/papan")
+@bp.route("/units/<int:unit_id>/papan")
 @roles_required(*REPORT_ROLES)
 def poster_preview(unit_id: int):
     unit = _unit_or_404(unit_id)

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from skm.core.clock import TIMEZONES
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_int
 from skm.extensions import db
 from skm.kiosk.devices import set_kiosk_pin
 from skm.models import Service
@@ -23,6 +24,7 @@ from skm.survey.units import create_unit
 
 from . import bp
 from .auth import accessible_units, get_unit, roles_required
+from .common import commit_or_rerender
 
 EDITOR_BLANK_ROWS = 2
 
@@ -30,22 +32,20 @@ EDITOR_BLANK_ROWS = 2
 @bp.route("/units", methods=["GET", "POST"])
 @roles_required("admin", "manager", "operator")
 def units():
-    errors: list[str] = []
+    def page(errors: list[str]):
+        return render_template("admin/units/list.html", units=accessible_units(), errors=errors,
+                               timezones=TIMEZONES, form=request.form)
+
     if request.method == "POST":
         if current_user.role != "admin":
             abort(403)
-        try:
-            unit = create_unit(db.session, request.form.get("code", ""), request.form.get("name", ""),
-                               timezone=request.form.get("timezone") if request.form.get("timezone") in TIMEZONES else "WIB")
-        except DomainError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Unit {unit.code} dibuat dengan sembilan unsur standar.")
-            return redirect(url_for("admin.unit_settings", unit_id=unit.id))
-    return render_template("admin/units/list.html", units=accessible_units(), errors=errors,
-                           timezones=TIMEZONES, form=request.form)
+        return commit_or_rerender(
+            lambda: create_unit(db.session, request.form.get("code", ""), request.form.get("name", ""),
+                                timezone=request.form.get("timezone") if request.form.get("timezone") in TIMEZONES else "WIB"),
+            lambda error: page([error]),
+            lambda unit: f"Unit {unit.code} dibuat dengan sembilan unsur standar.",
+            lambda unit: url_for("admin.unit_settings", unit_id=unit.id))
+    return page([])
 
 
 @bp.route("/units/<int:unit_id>/settings", methods=["GET", "POST"])
@@ -118,18 +118,13 @@ def unit_pin(unit_id: int):
 @roles_required("admin")
 def unit_services(unit_id: int):
     unit = get_unit(unit_id)
-    errors: list[str] = []
     if request.method == "POST":
-        try:
-            service = add_service(db.session, unit, request.form.get("name", ""))
-        except DomainError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Layanan {service.name} disimpan.")
-            return redirect(url_for("admin.unit_services", unit_id=unit.id))
-    return render_template("admin/units/services.html", unit=unit, errors=errors)
+        return commit_or_rerender(
+            lambda: add_service(db.session, unit, request.form.get("name", "")),
+            lambda error: render_template("admin/units/services.html", unit=unit, errors=[error]),
+            lambda service: f"Layanan {service.name} disimpan.",
+            url_for("admin.unit_services", unit_id=unit.id))
+    return render_template("admin/units/services.html", unit=unit, errors=[])
 
 
 @bp.route("/units/<int:unit_id>/services/<int:service_id>/retire", methods=["POST"])
@@ -148,7 +143,7 @@ def unit_service_retire(unit_id: int, service_id: int):
 
 def _editor_rows(form) -> list[dict]:
     rows = []
-    count = min(int(form.get("rows", "0")) if form.get("rows", "0").isdigit() else 0, 100)
+    count = min(parse_int(form.get("rows", "0")) or 0, 100)
     for i in range(count):
         rows.append({k: form.get(f"{k}-{i}", "") for k in
                      ("code", "name", "question", "label1", "label2", "label3", "label4", "position", "remove")})
@@ -159,25 +154,23 @@ def _editor_rows(form) -> list[dict]:
 @roles_required("admin")
 def unit_questionnaire(unit_id: int):
     unit = get_unit(unit_id)
-    errors: list[str] = []
     current = unit.current_questionnaire
+
+    def page(rows: list[dict], errors: list[str]):
+        return render_template("admin/units/questionnaire.html", unit=unit, rows=rows, errors=errors,
+                               versions=list(reversed(unit.questionnaires)))
+
     if request.method == "POST":
         rows = _editor_rows(request.form)
-        try:
-            questionnaire = questionnaire_from_rows(db.session, unit, rows)
-        except DomainError as exc:
-            db.session.rollback()
-            errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"Kuesioner versi {questionnaire.version} disimpan; jawaban lama tetap memakai versinya.")
-            return redirect(url_for("admin.unit_questionnaire", unit_id=unit.id))
-    else:
-        rows = [{"code": e.code, "name": e.name, "question": e.question, "label1": e.label1, "label2": e.label2,
-                 "label3": e.label3, "label4": e.label4, "position": e.position} for e in current.elements]
-        rows += [{"position": len(rows) + i + 1} for i in range(EDITOR_BLANK_ROWS)]
-    return render_template("admin/units/questionnaire.html", unit=unit, rows=rows, errors=errors,
-                           versions=list(reversed(unit.questionnaires)))
+        return commit_or_rerender(
+            lambda: questionnaire_from_rows(db.session, unit, rows),
+            lambda error: page(rows, [error]),
+            lambda questionnaire: f"Kuesioner versi {questionnaire.version} disimpan; jawaban lama tetap memakai versinya.",
+            url_for("admin.unit_questionnaire", unit_id=unit.id))
+    rows = [{"code": e.code, "name": e.name, "question": e.question, "label1": e.label1, "label2": e.label2,
+             "label3": e.label3, "label4": e.label4, "position": e.position} for e in current.elements]
+    rows += [{"position": len(rows) + i + 1} for i in range(EDITOR_BLANK_ROWS)]
+    return page(rows, [])
 
 
 @bp.route("/units/<int:unit_id>/alert-rule", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.kiosk import devices as D
 from skm.kiosk import flow as F
@@ -28,6 +29,7 @@ from skm.models import Device, Unit
 from skm.survey.period_admin import PeriodClosed
 from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 from skm.survey.unit_settings import logo_file
+from skm.web import wants_fragment
 
 from . import bp
 
@@ -39,10 +41,6 @@ CLOSED_RECHECK_SECONDS = 300  # the closed screen asks again, as the welcome scr
 
 
 # --- helpers ---------------------------------------------------------------------
-
-def _is_fragment() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
 
 def _device(touch: bool = True) -> Device | None:
     device = D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
@@ -59,7 +57,7 @@ def _screen(kind: str, status: int = 200, **ctx):
     ctx.update(kind=kind, unit=unit, idle_seconds=unit.idle_seconds if unit else 60,
                thanks_seconds=unit.thanks_seconds if unit else 8,
                countdown=current_app.config.get("KIOSK_IDLE_COUNTDOWN", IDLE_COUNTDOWN))
-    template = f"kiosk/screens/{kind}.html" if _is_fragment() else "kiosk/page.html"
+    template = f"kiosk/screens/{kind}.html" if wants_fragment() else "kiosk/page.html"
     response = make_response(render_template(template, **ctx), status)
     response.headers["X-Kiosk"] = kind
     response.headers["Cache-Control"] = "no-store"
@@ -215,7 +213,7 @@ def start():
         return _welcome(device, str(exc))
     db.session.commit()  # release the write lock before rendering (skm.database)
     response = _step(device, survey, F.first_step(survey))
-    if _is_fragment():
+    if wants_fragment():
         response.set_data(response.get_data() + _survey_pack(device, survey).encode())
     return response
 
@@ -413,7 +411,7 @@ def staff_action(action):
             D.set_paused(db.session, device, False)
         elif action == "service":
             raw = request.form.get("service_id", "")
-            D.set_device_service(db.session, device, int(raw) if raw.isdigit() and len(raw) < 10 else None)
+            D.set_device_service(db.session, device, parse_id(raw))
             F.abandon_open_surveys(db.session, device)
         else:
             abort(404)

@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
+from skm.core.parsing import MAX_ID, parse_int
 from skm.models import ROLES, Unit, User
 
 MIN_PASSWORD = 10
@@ -104,10 +105,11 @@ def start_session(session: Session, user: User) -> None:
 
 def user_for_session(session: Session, session_id: str) -> Optional[User]:
     """The user a session cookie names ("<id>:<version>"), or None when it was revoked."""
-    user_id, _, version = (session_id or "").partition(":")
-    if not user_id.isdigit() or not version:
+    raw_id, _, version = (session_id or "").partition(":")
+    user_id = parse_int(raw_id, max=MAX_ID)
+    if user_id is None or not version:
         return None
-    user = session.get(User, int(user_id))
+    user = session.get(User, user_id)
     if user is None or not user.session_version:
         return None
     if not hmac.compare_digest(user.session_version.encode(), version.encode()):

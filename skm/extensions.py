@@ -1,4 +1,6 @@
 """Extensions, created once and bound to the app in create_app()."""
+from typing import TYPE_CHECKING
+
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -22,6 +24,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. Flask-SQLAlchemy builds db.Model at run time, so type checkers
+# cannot see it; for them it is the declarative Base it is built from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 htmx = HTMX()

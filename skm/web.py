@@ -1,12 +1,16 @@
 """What every blueprint shares: template filters, security headers, errors, login."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import BaseConverter, ValidationError
 
 from skm.accounts import MIN_PASSWORD, user_for_session
 from skm.core import clock, formatting
-from skm.extensions import db, login_manager
+from skm.core.parsing import MAX_ID, parse_int
+from skm.extensions import db, htmx, login_manager
 from skm.scoring import ikm
 
 ERROR_TEXT = {
@@ -34,6 +38,32 @@ PERMISSIONS_POLICY = (
 HSTS = "max-age=31536000"
 
 
+class IdConverter(BaseConverter):
+    """`<int:name>` in every route (registered under that name by create_app before the
+    blueprints): ASCII digits, 0 to MAX_ID (an INTEGER column's range), else 404.
+    Werkzeug's own int converter takes any Unicode digit ('١٢' opens record 12) and has
+    no upper bound (a 20-digit id overflows SQLite's integers: a 500)."""
+
+    regex = r"[0-9]{1,10}"
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        number = parse_int(value, max=MAX_ID)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+def wants_fragment() -> bool:
+    """An htmx request that swaps part of the page: not boosted (a boosted link or form
+    wants the whole page) and not a history restore (htmx 2 asks for the whole page)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
 @login_manager.user_loader
 def load_user(session_id: str):
     # "<id>:<session version>": a revoked version (logout, new password) loads nobody.
@@ -41,6 +71,8 @@ def load_user(session_id: str):
 
 
 def register_web(app: Flask) -> None:
+    # Before any blueprint adds its rules: every <int:…> in a route is an IdConverter.
+    app.url_map.converters["int"] = IdConverter
     app.jinja_env.filters.update(
         num=formatting.number_id,
         int_id=formatting.integer_id,
@@ -94,4 +126,4 @@ def register_web(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"htmx_js": "js/htmx-2.0.8.min.js", "is_htmx": bool(request.headers.get("HX-Request"))}
+        return {"htmx_js": "js/htmx-2.0.8.min.js", "is_htmx": bool(htmx)}

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from admin.moved import MOVED
 from skm.survey.unit_settings import store_logo
 from tests.admin_fixtures import add_followup, build_world, tiny_png
 from tests.factories import PASSWORD, login
@@ -17,13 +18,19 @@ from tests.factories import PASSWORD, login
 PUBLIC = {"admin.login"}
 LOGIN_ONLY = {"admin.logout", "admin.index"}  # any signed-in role
 SKIP_IN_WALK = {"admin.logout", "admin.end_own_sessions"}  # would end the session mid-walk; tested on their own
-# Endpoints whose unit comes from the query string (?unit=...).
-QUERY_UNIT = re.compile(r"^admin\.(results.*|alerts)$")
+# Dashboard pages also answer at their old address without a unit (/admin/results?unit=…),
+# which only redirects to /admin/units/<id>/…; so do the old addresses in admin/moved.py.
+# Both are tested in test_old_unit_addresses_redirect_permanently.
+DASHBOARD = re.compile(r"^admin\.(results.*|alerts)$")
+
+
+def _is_old_address(rule) -> bool:
+    return rule.redirect_to is not None or (bool(DASHBOARD.match(rule.endpoint)) and "unit_id" not in rule.arguments)
 
 
 def _admin_rules(app):
     # Deleting routes go last so that the objects they remove are still there for the others.
-    return sorted((r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.")),
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint.startswith("admin.") and not _is_old_address(r)),
                   key=lambda r: ("delete" in r.endpoint, "action_delete" in r.endpoint, r.rule))
 
 
@@ -53,16 +60,15 @@ def _url(app, rule, world, side: str) -> str:
         from flask import url_for
 
         url = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
-    if QUERY_UNIT.match(rule.endpoint):
-        unit = world.unit_a if side == "own" else world.unit_b
-        url += f"?unit={unit.id}&period={world.period.id}"
+    if DASHBOARD.match(rule.endpoint):
+        url += f"?period={world.period.id}"
     return url
 
 
 def _has_unit(rule) -> bool:
     unit_objects = {"unit_id", "device_id", "response_id", "plan_id", "priority_id", "action_id", "photo_id",
                     "job_id"}
-    return bool(QUERY_UNIT.match(rule.endpoint)) or bool(unit_objects & set(rule.arguments))
+    return bool(unit_objects & set(rule.arguments))
 
 
 def _call(client, rule, url):
@@ -150,10 +156,10 @@ def test_unit_isolation_in_lists_and_actions(db, world, client):
     assert "Unit A" in home and "Unit B" not in home
     page = client.get(f"/admin/periods/{world.period.id}").get_data(as_text=True)
     assert "UA – Unit A" in page and "Unit B" not in page
-    results = client.get("/admin/results").get_data(as_text=True)
+    results = client.get("/admin/results", follow_redirects=True).get_data(as_text=True)
     assert "Unit B" not in results
     # a forged form naming unit B's response while on unit A changes nothing
-    client.post(f"/admin/results/flagged?unit={world.unit_a.id}&period={world.period.id}",
+    client.post(f"/admin/units/{world.unit_a.id}/results/flagged?period={world.period.id}",
                 data={"response": [str(world.response_b)], "action": "exclude"})
     from skm.models import Response
 
@@ -163,8 +169,71 @@ def test_unit_isolation_in_lists_and_actions(db, world, client):
     # the manager of unit B sees B and not A
     client.post("/admin/logout")
     login(client, "manajerb")
-    assert client.get(f"/admin/results?unit={world.unit_a.id}").status_code == 403
-    assert client.get(f"/admin/results?unit={world.unit_b.id}").status_code == 200
+    assert client.get(f"/admin/units/{world.unit_a.id}/results").status_code == 403
+    assert client.get(f"/admin/units/{world.unit_b.id}/results").status_code == 200
+
+
+# Rules with a unit_id that are not under /admin/units/<unit_id>/: a period's actions for
+# one unit, listed on the period page.
+PERIOD_UNIT_ACTIONS = {"admin.period_population", "admin.period_close", "admin.period_reopen"}
+
+
+def test_every_unit_page_lives_under_units(app):
+    outside = [r.rule for r in _admin_rules(app)
+               if "unit_id" in r.arguments and not r.rule.startswith("/admin/units/<int:unit_id>")
+               and r.endpoint not in PERIOD_UNIT_ACTIONS]
+    assert outside == []
+
+
+@pytest.mark.parametrize(("old", "endpoint"), MOVED)
+def test_old_unit_addresses_redirect_permanently(app, world, client, old, endpoint):
+    values = {"unit_id": world.unit_a.id, "period_id": world.period.id, "kind": "hasil.xlsx"}
+    old_url = "/admin" + re.sub(r"<(?:[^>:]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), old)
+    with app.test_request_context():
+        from flask import url_for
+
+        new_url = url_for(endpoint, **{k: v for k, v in values.items() if f"{k}>" in old})
+    assert new_url.startswith(f"/admin/units/{world.unit_a.id}/")
+    for method in ("GET", "POST"):  # anonymous: the redirect reveals nothing and keeps method and query
+        response = client.open(old_url + "?periode=3&x=a%20b", method=method)
+        assert response.status_code == 308, (old_url, method)
+        assert response.headers["Location"].endswith(new_url + "?periode=3&x=a%20b")
+    assert client.get(old_url).headers["Location"].endswith(new_url)
+
+
+@pytest.mark.parametrize("page", ["results", "results/sheet", "results/suggestions", "results/trend",
+                                  "results/compare", "results/heatmap", "results/flagged", "alerts"])
+def test_old_dashboard_addresses_redirect_to_the_units_page(world, client, page):
+    a, b, period = world.unit_a.id, world.unit_b.id, world.period.id
+    login(client, "manajer")
+    r = client.get(f"/admin/{page}?unit={a}&period={period}&q=x")
+    assert r.status_code == 301 and r.headers["Location"] == f"/admin/units/{a}/{page}?period={period}&q=x"
+    r = client.get(f"/admin/{page}?period={period}")  # the menu link: the user's first unit, not permanent
+    assert r.status_code == 302 and r.headers["Location"] == f"/admin/units/{a}/{page}?period={period}"
+    assert client.get(f"/admin/{page}?unit={b}").status_code == 403  # another unit's id
+    assert client.get(f"/admin/units/{a}/{page}?period={period}").status_code == 200
+
+
+def test_old_flagged_form_post_keeps_its_method(world, client):
+    login(client, "manajer")
+    r = client.post(f"/admin/results/flagged?unit={world.unit_a.id}&period={world.period.id}",
+                    data={"response": [str(world.response_a)], "action": "exclude"})
+    assert r.status_code == 308
+    assert r.headers["Location"] == f"/admin/units/{world.unit_a.id}/results/flagged?period={world.period.id}"
+
+
+@pytest.mark.parametrize(("menu", "page"), [("entry/", "entry"), ("data/", "data"), ("rtl/", "rtl"),
+                                            ("laporan", "laporan"), ("devices/", "devices")])
+def test_menu_entries_share_one_unit_picker(world, client, menu, page):
+    login(client, "admin")  # two units: pick one
+    html = client.get(f"/admin/{menu}").get_data(as_text=True)
+    assert "Pilih unit pelayanan" in html
+    for unit in (world.unit_a, world.unit_b):
+        assert f'href="/admin/units/{unit.id}/{page}"' in html and f"<strong>{unit.code}</strong>" in html
+    if menu != "devices/":  # the tablet pages are the admin's only
+        client.post("/admin/logout")
+        login(client, "manajer")  # one unit: straight to it
+        assert client.get(f"/admin/{menu}").headers["Location"] == f"/admin/units/{world.unit_a.id}/{page}"
 
 
 class _Forms(HTMLParser):

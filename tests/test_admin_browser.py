@@ -51,7 +51,7 @@ def test_manager_reads_ikm_and_opens_trend(app, data, live_server, page, artifac
     page.wait_for_url(f"{live_server}/admin/")
     page.click("nav >> text=Hasil")
     # The filter script is deferred: wait for the page (and it) to load before changing the select.
-    page.wait_for_url("**/admin/results**")
+    page.wait_for_url("**/admin/units/*/results**")
     page.wait_for_load_state("load")
     with page.expect_navigation():
         page.select_option("#f-period", label="Triwulan III 2023")  # submits itself (static/js/admin-filters.js)

@@ -62,7 +62,7 @@ def test_dashboard_figures_equal_the_scoring_module(db, client, setup):
     unit, period, rows = setup
     expected = score(tallies_from_ratings([(c, c) for c in CODES], rows), len(rows))
     login(client, "manajer")
-    html = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
     assert re.search(r'id="card-respondents">73<', html)
     assert f'id="card-ikm">{number_id(expected.ikm)}<' in html
     assert f"Mutu {expected.grade} – {expected.kinerja}" in html
@@ -84,8 +84,8 @@ def test_dashboard_figures_equal_the_scoring_module(db, client, setup):
 def test_data_sheet_is_paginated_and_matches_the_cli(app, db, client, runner, setup):
     unit, period, rows = setup
     login(client, "manajer")
-    page1 = client.get(f"/admin/results/sheet?unit={unit.id}&period={period.id}").get_data(as_text=True)
-    page2 = client.get(f"/admin/results/sheet?unit={unit.id}&period={period.id}&page=2").get_data(as_text=True)
+    page1 = client.get(f"/admin/units/{unit.id}/results/sheet?period={period.id}").get_data(as_text=True)
+    page2 = client.get(f"/admin/units/{unit.id}/results/sheet?period={period.id}&page=2").get_data(as_text=True)
     assert "Halaman 1 dari 2" in page1 and "Halaman 2 dari 2" in page2
     t1, t2 = _cell_texts(page1, "sheet"), _cell_texts(page2, "sheet")
     respondent_rows = [r for r in t1 + t2 if r and r[0].isdigit()]
@@ -102,8 +102,8 @@ def test_data_sheet_is_paginated_and_matches_the_cli(app, db, client, runner, se
     assert re.search(rf'id="sheet-ikm">{re.escape(cli["ikm_display"])}<', page2)
     assert re.search(rf'id="sheet-sum">{re.escape(number_id(Fraction(cli["ikm_unit_exact"]), 4))}<', page2)
     # bad page numbers fall back to a valid page
-    assert client.get(f"/admin/results/sheet?unit={unit.id}&period={period.id}&page=999").status_code == 200
-    assert client.get(f"/admin/results/sheet?unit={unit.id}&period={period.id}&page=-1").status_code == 200
+    assert client.get(f"/admin/units/{unit.id}/results/sheet?period={period.id}&page=999").status_code == 200
+    assert client.get(f"/admin/units/{unit.id}/results/sheet?period={period.id}&page=-1").status_code == 200
 
 
 def test_service_filter_and_comparison(db, client, setup):
@@ -111,9 +111,9 @@ def test_service_filter_and_comparison(db, client, setup):
     login(client, "admin")
     service = unit.services[0]
     expected = score(tallies_from_ratings([(c, c) for c in CODES], rows[0::2]), len(rows[0::2]))
-    html = client.get(f"/admin/results?unit={unit.id}&period={period.id}&service={service.id}").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/results?period={period.id}&service={service.id}").get_data(as_text=True)
     assert f'id="card-ikm">{number_id(expected.ikm)}<' in html
-    compare = client.get(f"/admin/results/compare?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    compare = client.get(f"/admin/units/{unit.id}/results/compare?period={period.id}").get_data(as_text=True)
     table = _cell_texts(compare, "compare-services")
     assert table[1][:3] == [service.name, integer_id(37), number_id(expected.ikm)]
     assert "compare-units" in compare  # admins compare units too
@@ -121,15 +121,15 @@ def test_service_filter_and_comparison(db, client, setup):
     db.session.commit()
     # another unit's service is ignored: the whole unit is shown, nothing of the other unit leaks
     whole = score(tallies_from_ratings([(c, c) for c in CODES], rows), len(rows))
-    mixed = client.get(f"/admin/results?unit={unit.id}&period={period.id}&service={other_unit.services[0].id}")
+    mixed = client.get(f"/admin/units/{unit.id}/results?period={period.id}&service={other_unit.services[0].id}")
     assert mixed.status_code == 200 and f'id="card-ikm">{number_id(whole.ikm)}<' in mixed.get_data(as_text=True)
-    assert client.get(f"/admin/results?unit={unit.id}&period={period.id}&service=987654").status_code == 404
+    assert client.get(f"/admin/units/{unit.id}/results?period={period.id}&service=987654").status_code == 404
 
 
 def test_manager_comparison_has_no_unit_table(db, client, setup):
     unit, period, _ = setup
     login(client, "manajer")
-    assert "compare-units" not in client.get(f"/admin/results/compare?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    assert "compare-units" not in client.get(f"/admin/units/{unit.id}/results/compare?period={period.id}").get_data(as_text=True)
 
 
 def test_trend_across_quarters_with_change(db, client, no_csrf):
@@ -150,7 +150,7 @@ def test_trend_across_quarters_with_change(db, client, no_csrf):
     assert [p.change for p in points] == [None, 25, -50]
     assert points[2].element_change["U1"] == -2
     login(client)
-    html = client.get(f"/admin/results/trend?unit={unit.id}&period={q3.id}").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/results/trend?period={q3.id}").get_data(as_text=True)
     assert "<svg" in html and "<polyline" in html
     table = _cell_texts(html, "trend-table")
     assert [r[2] for r in table[1:]] == ["75,00", "100,00", "50,00"]
@@ -214,24 +214,24 @@ def test_dashboard_and_alert_list_show_todays_warning(db, client, no_csrf):
     period = make_period(db.session, span)
     db.session.commit()
     login(client)
-    html = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
     assert "Peringatan hari ini" in html
-    listing = client.get(f"/admin/alerts?unit={unit.id}").get_data(as_text=True)
+    listing = client.get(f"/admin/units/{unit.id}/alerts").get_data(as_text=True)
     assert len(_cell_texts(listing, "alerts")) == 1 + 9  # all nine elements rated 2 by everyone
 
 
 def test_suggestions_newest_first_and_searchable(db, client, setup):
     unit, period, rows = setup
     login(client, "manajer")
-    html = client.get(f"/admin/results/suggestions?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/results/suggestions?period={period.id}").get_data(as_text=True)
     texts = [r[3] for r in _cell_texts(html, "suggestions")[1:]]
     assert len(texts) == len([i for i in range(73) if i % 7 == 0])
     numbers = [int(t.split()[-1]) for t in texts]
     days = [i % 60 for i in numbers]
     assert days == sorted(days, reverse=True)
-    found = client.get(f"/admin/results/suggestions?unit={unit.id}&period={period.id}&q=NOMOR 14").get_data(as_text=True)
+    found = client.get(f"/admin/units/{unit.id}/results/suggestions?period={period.id}&q=NOMOR 14").get_data(as_text=True)
     assert [r[3] for r in _cell_texts(found, "suggestions")[1:]] == ["saran nomor 14"]
-    weird = client.get(f"/admin/results/suggestions?unit={unit.id}&period={period.id}&q=%25_%5C")
+    weird = client.get(f"/admin/units/{unit.id}/results/suggestions?period={period.id}&q=%25_%5C")
     assert weird.status_code == 200 and "Tidak ada saran" in weird.get_data(as_text=True)
 
 
@@ -242,17 +242,17 @@ def test_flagged_review_excludes_and_includes(db, client, setup):
         r.flagged, r.flag_reason = True, "terlalu cepat"
     db.session.commit()
     login(client, "manajer")
-    html = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
     assert "0 dikecualikan" in html
     ids = [str(r.id) for r in flagged[:2]]
-    r = client.post(f"/admin/results/flagged?unit={unit.id}&period={period.id}", data={"response": ids, "action": "exclude"})
+    r = client.post(f"/admin/units/{unit.id}/results/flagged?period={period.id}", data={"response": ids, "action": "exclude"})
     assert r.status_code == 302
     res = period_results(db.session, unit, period)
     assert res.respondents == 71 and res.excluded_count == 2
     expected = score(tallies_from_ratings([(c, c) for c in CODES], rows[2:]), 71)
     assert res.scores.ikm == expected.ikm
-    assert "2 dikecualikan" in client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
-    client.post(f"/admin/results/flagged?unit={unit.id}&period={period.id}", data={"response": ids, "action": "include"})
+    assert "2 dikecualikan" in client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
+    client.post(f"/admin/units/{unit.id}/results/flagged?period={period.id}", data={"response": ids, "action": "include"})
     assert period_results(db.session, unit, period).respondents == 73
 
 
@@ -274,7 +274,7 @@ def test_kiosk_completion_card(db, client, no_csrf):
     make_response(db.session, unit, [4] * 9, day=dt.date(2023, 8, 1), channel="kiosk")
     db.session.commit()
     login(client)
-    page = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
     assert "75%" in page and "3 dari 4 survei kiosk selesai" in page
 
 
@@ -285,12 +285,12 @@ def test_dashboard_with_nothing_yet(db, client, no_csrf):
     assert "Belum ada unit" in client.get("/admin/results").get_data(as_text=True)
     unit = make_unit(db.session)
     db.session.commit()
-    assert "Belum ada periode" in client.get("/admin/results").get_data(as_text=True)
+    assert "Belum ada periode" in client.get("/admin/results", follow_redirects=True).get_data(as_text=True)
     period = make_period(db.session)
     db.session.commit()
     for path in ("results", "results/sheet", "results/trend", "results/heatmap", "results/compare",
                  "results/suggestions", "results/flagged", "alerts"):
-        response = client.get(f"/admin/{path}?unit={unit.id}&period={period.id}")
+        response = client.get(f"/admin/units/{unit.id}/{path}?period={period.id}")
         assert response.status_code == 200, path
-    assert client.get(f"/admin/results?unit={unit.id}&period=99999").status_code == 404
-    assert client.get("/admin/results?unit=abc&period=x").status_code == 200
+    assert client.get(f"/admin/units/{unit.id}/results?period=99999").status_code == 404
+    assert client.get("/admin/results?unit=abc&period=x", follow_redirects=True).status_code == 200

@@ -1,5 +1,7 @@
 import os
 
+import pytest
+
 from skm import create_app
 from tests.factories import login, make_user
 
@@ -50,3 +52,15 @@ def test_htmx_vendored_with_version_in_name(app):
     assert os.path.getsize(path) > 10000
     with open(path) as fh:
         assert 'version:"2.0.8"' in fh.read().replace(" ", "")
+
+
+@pytest.mark.parametrize(("headers", "fragment"), [
+    ({}, False),
+    ({"HX-Request": "true"}, True),
+    ({"HX-Request": "true", "HX-Boosted": "true"}, False),  # a boosted link wants the page
+    ({"HX-Request": "true", "HX-History-Restore-Request": "true"}, False),  # htmx 2 history miss
+])
+def test_fragments_only_for_plain_htmx_requests(db, client, headers, fragment):
+    html = client.get("/kiosk/", headers=headers).get_data(as_text=True)
+    assert ("<html" not in html) is fragment
+    assert 'id="screen"' in html

@@ -39,7 +39,7 @@ def test_import_preview_commit_and_questionnaire_in_the_browser(db, live_server,
     page.press("input[name=password]", "Enter")
     page.wait_for_url(f"{live_server}/admin/")
     page.click("text=Data & Excel")
-    page.wait_for_url(f"{live_server}/admin/data/{unit_id}")
+    page.wait_for_url(f"{live_server}/admin/units/{unit_id}/data")
     _shot(page, artifacts, "data-1-index.png")
 
     bad = tmp_path / "kertas-salah.csv"
@@ -51,7 +51,7 @@ def test_import_preview_commit_and_questionnaire_in_the_browser(db, live_server,
     assert page.locator("#commit").count() == 0
     _shot(page, artifacts, "data-2-preview-errors.png")
 
-    page.goto(f"{live_server}/admin/data/{unit_id}")
+    page.goto(f"{live_server}/admin/units/{unit_id}/data")
     good = tmp_path / "kertas.csv"
     good.write_text(_rows(60))
     page.set_input_files("input[name=berkas]", str(good))
@@ -71,12 +71,12 @@ def test_import_preview_commit_and_questionnaire_in_the_browser(db, live_server,
     page.wait_for_selector("#duplicate")
     assert page.locator("#commit").count() == 0
 
-    page.goto(f"{live_server}/admin/data/{unit_id}")
+    page.goto(f"{live_server}/admin/units/{unit_id}/data")
     with page.expect_download() as info:
         page.locator("a[href$='pengolahan-data.xlsx']").first.click()
     assert info.value.suggested_filename.endswith("pengolahan-data.xlsx")
 
-    page.goto(f"{live_server}/admin/data/{unit_id}/kuesioner")
+    page.goto(f"{live_server}/admin/units/{unit_id}/data/kuesioner")
     _shot(page, artifacts, "data-5-questionnaire.png")
     page.emulate_media(media="print")
     pdf = tmp_path / "kuesioner.pdf"

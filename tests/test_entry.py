@@ -40,13 +40,13 @@ def _page(client, unit) -> str:
     # The db fixture keeps one app context for the whole test; Flask-WTF caches the CSRF
     # token in g, so drop it to get the token of the client's current session.
     g.pop("csrf_token", None)
-    return client.get(f"/admin/entry/{unit.id}").get_data(as_text=True)
+    return client.get(f"/admin/units/{unit.id}/entry").get_data(as_text=True)
 
 
 def _post(client, unit, data):
     g.pop("csrf_token", None)
     page = _page(client, unit)
-    return client.post(f"/admin/entry/{unit.id}", data={**data, "csrf_token": _token(page)})
+    return client.post(f"/admin/units/{unit.id}/entry", data={**data, "csrf_token": _token(page)})
 
 
 def _count(db):
@@ -133,7 +133,7 @@ def test_undo_removes_exactly_the_last_form(db, client):
     _post(client, unit, _form(unit, saran="kedua", U1="1"))
     assert _count(db) == 2
     page = _page(client, unit)
-    r = client.post(f"/admin/entry/{unit.id}/undo", data={"csrf_token": _token(page)})
+    r = client.post(f"/admin/units/{unit.id}/entry/undo", data={"csrf_token": _token(page)})
     assert r.status_code == 302
     db.session.expire_all()
     remaining = db.session.scalars(select(Response)).all()
@@ -143,10 +143,10 @@ def test_undo_removes_exactly_the_last_form(db, client):
     assert "dibatalkan dan dihapus" in page
     assert re.search(r"sudah memasukkan <strong>1</strong> formulir", page)
     # One level only: a second undo does not reach the earlier form.
-    client.post(f"/admin/entry/{unit.id}/undo", data={"csrf_token": _token(page)})
+    client.post(f"/admin/units/{unit.id}/entry/undo", data={"csrf_token": _token(page)})
     db.session.expire_all()
     assert _count(db) == 1
-    assert "Tidak ada formulir yang dapat dibatalkan" in client.get(f"/admin/entry/{unit.id}").get_data(as_text=True)
+    assert "Tidak ada formulir yang dapat dibatalkan" in client.get(f"/admin/units/{unit.id}/entry").get_data(as_text=True)
 
 
 def test_undo_only_own_recent_form(db):
@@ -190,14 +190,14 @@ def test_entry_access_control(db, client):
     other = make_unit(db.session, "LAIN", "Unit Lain")
     make_user(db.session, "op", "operator", [unit])
     db.session.commit()
-    assert client.get(f"/admin/entry/{unit.id}").status_code == 302  # login first
+    assert client.get(f"/admin/units/{unit.id}/entry").status_code == 302  # login first
     login(client, "op")
-    assert client.get(f"/admin/entry/{unit.id}").status_code == 200
-    assert client.get(f"/admin/entry/{other.id}").status_code == 403
-    assert client.get("/admin/entry/999").status_code == 404
+    assert client.get(f"/admin/units/{unit.id}/entry").status_code == 200
+    assert client.get(f"/admin/units/{other.id}/entry").status_code == 403
+    assert client.get("/admin/units/999/entry").status_code == 404
     page = _page(client, unit)
-    assert client.post(f"/admin/entry/{other.id}", data={**_form(other), "csrf_token": _token(page)}).status_code == 403
-    assert client.post(f"/admin/entry/{unit.id}", data=_form(unit)).status_code == 400  # no CSRF token
+    assert client.post(f"/admin/units/{other.id}/entry", data={**_form(other), "csrf_token": _token(page)}).status_code == 403
+    assert client.post(f"/admin/units/{unit.id}/entry", data=_form(unit)).status_code == 400  # no CSRF token
     assert client.get("/admin/entry/").status_code == 302  # one unit: straight to its form
     assert _count(db) == 0
     # No inline script: the page only loads entry.js.
@@ -211,7 +211,7 @@ def test_a_resent_form_is_stored_once(db, client):
     page = _page(client, unit)
     form_id = re.search(r'name="form_id" value="([0-9a-f]+)"', page).group(1)
     data = {**_form(unit), "csrf_token": _token(page), "form_id": form_id}
-    assert client.post(f"/admin/entry/{unit.id}", data=data).status_code == 302
-    assert client.post(f"/admin/entry/{unit.id}", data=data).status_code == 302  # double Enter, browser retry
+    assert client.post(f"/admin/units/{unit.id}/entry", data=data).status_code == 302
+    assert client.post(f"/admin/units/{unit.id}/entry", data=data).status_code == 302  # double Enter, browser retry
     assert _count(db) == 1
     assert "tidak disimpan dua kali" in _page(client, unit)

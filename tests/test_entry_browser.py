@@ -48,7 +48,7 @@ def test_paper_form_typed_with_keystrokes_only(db, live_server, page, artifacts)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/admin/")
 
-    page.goto(f"{live_server}/admin/entry/{unit_id}")
+    page.goto(f"{live_server}/admin/units/{unit_id}/entry")
     page.wait_for_selector("#entry-form[data-ready]")
     assert _focused(page) == "f-jam"  # ready for the first keystroke
     kb = page.keyboard
@@ -157,7 +157,7 @@ def test_fifty_forms_in_a_sitting_without_the_mouse(db, live_server, page, artif
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server}/admin/")
-    page.goto(f"{live_server}/admin/entry/{unit_id}")
+    page.goto(f"{live_server}/admin/units/{unit_id}/entry")
     page.wait_for_selector("#entry-form[data-ready]")
     kb = page.keyboard
     kb.press("Shift+Tab")

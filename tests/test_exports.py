@@ -291,7 +291,7 @@ def test_questionnaire_sheet_and_print_page(db, client):
     assert sheet["services"] == ["Layanan A", "Layanan B"]
     assert "age" not in [f["key"] for f in sheet["profile"]]
     login(client, "op")
-    page = client.get(f"/admin/data/{unit.id}/kuesioner").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/data/kuesioner").get_data(as_text=True)
     for e in unit.current_questionnaire.elements:
         assert e.question in page
         for label in e.labels:
@@ -312,19 +312,19 @@ def test_export_routes_and_access(db, client):
     login(client, "mgr")
     for kind, magic in (("responden.xlsx", b"PK"), ("responden.csv", b"\xef\xbb\xbfno,"), ("hasil.xlsx", b"PK"),
                         ("pengolahan-data.xlsx", b"PK")):
-        r = client.get(f"/admin/data/{unit.id}/ekspor/{period.id}/{kind}")
+        r = client.get(f"/admin/units/{unit.id}/data/ekspor/{period.id}/{kind}")
         assert r.status_code == 200, kind
         assert r.data.startswith(magic)
         assert "attachment" in r.headers["Content-Disposition"]
-    assert client.get(f"/admin/data/{unit.id}/ekspor/{period.id}/lain.xlsx").status_code == 404
-    assert client.get(f"/admin/data/{unit.id}/ekspor/9999/hasil.xlsx").status_code == 404
-    assert client.get(f"/admin/data/{other.id}/ekspor/{period.id}/hasil.xlsx").status_code == 403
-    page = client.get(f"/admin/data/{unit.id}").get_data(as_text=True)
+    assert client.get(f"/admin/units/{unit.id}/data/ekspor/{period.id}/lain.xlsx").status_code == 404
+    assert client.get(f"/admin/units/{unit.id}/data/ekspor/9999/hasil.xlsx").status_code == 404
+    assert client.get(f"/admin/units/{other.id}/data/ekspor/{period.id}/hasil.xlsx").status_code == 403
+    page = client.get(f"/admin/units/{unit.id}/data").get_data(as_text=True)
     assert "pengolahan-data.xlsx" in page and "Impor responden" not in page  # managers export, not import
     client = switch_user(client, "op")
-    assert client.get(f"/admin/data/{unit.id}/ekspor/{period.id}/hasil.xlsx").status_code == 403
-    assert client.get(f"/admin/data/{unit.id}").status_code == 403
-    assert client.get(f"/admin/data/{unit.id}/templat.xlsx").status_code == 200
+    assert client.get(f"/admin/units/{unit.id}/data/ekspor/{period.id}/hasil.xlsx").status_code == 403
+    assert client.get(f"/admin/units/{unit.id}/data").status_code == 403
+    assert client.get(f"/admin/units/{unit.id}/data/templat.xlsx").status_code == 200
 
 
 from hypothesis import given  # noqa: E402

@@ -160,11 +160,11 @@ def test_nul_in_saran_through_paper_entry_is_stored_clean(db, client):
     db.session.commit()
     login(client, "op")
     g.pop("csrf_token", None)
-    page = client.get(f"/admin/entry/{unit.id}").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/entry").get_data(as_text=True)
     form = {"csrf_token": _token(page), "tanggal": "01-08-2023", "jam": "1", "layanan": str(unit.services[0].id),
             "jenis_kelamin": "P", "usia": "41", "pendidikan": "SMA", "pekerjaan": "Lainnya: ojek\x00",
             "saran": NUL_SARAN, **{f"U{i}": "4" for i in range(1, 10)}}
-    r = client.post(f"/admin/entry/{unit.id}", data=form)
+    r = client.post(f"/admin/units/{unit.id}/entry", data=form)
     assert r.status_code == 302, r.get_data(as_text=True)
     response = db.session.scalar(select(Response))
     assert response.suggestion == CLEAN_SARAN and response.occupation_other == "ojek"
@@ -187,14 +187,14 @@ def import_admin(db, client):
 
 def _upload(client, unit, name, content):
     g.pop("csrf_token", None)
-    page = client.get(f"/admin/data/{unit.id}").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/data").get_data(as_text=True)
     data = {"csrf_token": _token(page), "kanal": "paper", "berkas": (io.BytesIO(content), name)}
-    return client.post(f"/admin/data/{unit.id}/impor", data=data, content_type="multipart/form-data")
+    return client.post(f"/admin/units/{unit.id}/data/impor", data=data, content_type="multipart/form-data")
 
 
 def _commit(client, unit, preview_page):
     token = re.search(r'name="token" value="([0-9a-f]+)"', preview_page).group(1)
-    return client.post(f"/admin/data/{unit.id}/impor/simpan",
+    return client.post(f"/admin/units/{unit.id}/data/impor/simpan",
                        data={"csrf_token": _token(preview_page), "token": token})
 
 
@@ -339,7 +339,7 @@ def test_dashboard_exclude_and_include_refused_in_a_closed_period(db, client, no
     db.session.commit()
     period = _close(db, unit)
     login(client, "admin")
-    url = f"/admin/results/flagged?unit={unit.id}&period={period.id}"
+    url = f"/admin/units/{unit.id}/results/flagged?period={period.id}"
     assert "tidak dapat dikecualikan atau dihitung kembali" in client.get(url).get_data(as_text=True)
     for action, ids in (("exclude", responses[:2]), ("include", responses[2:])):
         r = client.post(url, data={"response": [str(x.id) for x in ids], "action": action}, follow_redirects=True)

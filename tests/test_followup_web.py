@@ -53,9 +53,9 @@ def make_final_plan(db, world):
 def test_manager_goes_from_results_to_a_final_plan(db, client, world):
     unit, period = world["unit"], world["period"]
     login(client, "mgr")
-    page = client.get(f"/admin/rtl/unit/{unit.id}").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/rtl").get_data(as_text=True)
     assert "Triwulan IV 2023" in page and "Buat RTL" in page
-    new_url = f"/admin/rtl/unit/{unit.id}/period/{period.id}/new"
+    new_url = f"/admin/units/{unit.id}/rtl/period/{period.id}/new"
     form = client.get(new_url).get_data(as_text=True)
     checked = re.findall(r'name="codes" value="(U\d)" id="code-U\d" checked', form)
     assert checked == ["U2", "U5", "U7"]
@@ -90,7 +90,7 @@ def test_manager_goes_from_results_to_a_final_plan(db, client, world):
                         data={"program": "x", "year": "2024", "quarters": ["1"], "pic": "X"})
     assert "sudah final" in again.get_data(as_text=True)
     # The unit page lists the plan across periods.
-    assert "0 dari 3 RTL" in client.get(f"/admin/rtl/unit/{unit.id}").get_data(as_text=True)
+    assert "0 dari 3 RTL" in client.get(f"/admin/units/{unit.id}/rtl").get_data(as_text=True)
 
 
 def test_marking_sudah_over_htmx_and_without(db, client, world):
@@ -131,7 +131,7 @@ def test_operator_reads_but_cannot_mark(db, client, world):
     assert r.status_code == 403
     assert client.post(f"/admin/rtl/action/{action.id}/photos",
                        data={"photo": (io.BytesIO(jpeg()), "a.jpg")}).status_code == 403
-    assert client.get(f"/admin/rtl/unit/{world['unit'].id}/period/{world['period'].id}/new").status_code == 403
+    assert client.get(f"/admin/units/{world['unit'].id}/rtl/period/{world['period'].id}/new").status_code == 403
     db.session.expire_all()
     assert db.session.get(FollowUpAction, action.id).status == "belum"
 
@@ -141,11 +141,11 @@ def test_other_units_manager_sees_nothing(db, client, world):
     login(client, "mgr2")
     assert client.get(f"/admin/rtl/plan/{plan.id}").status_code == 403
     assert client.get(f"/admin/rtl/action/{plan.actions[0].id}").status_code == 403
-    assert client.get(f"/admin/rtl/unit/{world['unit'].id}").status_code == 403
-    assert client.post(f"/admin/rtl/unit/{world['unit'].id}/period/{world['period'].id}/new",
+    assert client.get(f"/admin/units/{world['unit'].id}/rtl").status_code == 403
+    assert client.post(f"/admin/units/{world['unit'].id}/rtl/period/{world['period'].id}/new",
                        data={"codes": ["U2"]}).status_code == 403
     # Only their own unit appears.
-    assert client.get("/admin/rtl/").headers["Location"].endswith(f"/admin/rtl/unit/{world['other'].id}")
+    assert client.get("/admin/rtl/").headers["Location"].endswith(f"/admin/units/{world['other'].id}/rtl")
 
 
 def test_photo_upload_and_who_may_fetch_it(db, client, app, world):
@@ -202,7 +202,7 @@ def test_bad_photo_uploads_get_a_message_and_store_nothing(db, client, app, worl
 
 def test_bad_forum_date_and_empty_choice_are_refused(db, client, world):
     login(client, "mgr")
-    url = f"/admin/rtl/unit/{world['unit'].id}/period/{world['period'].id}/new"
+    url = f"/admin/units/{world['unit'].id}/rtl/period/{world['period'].id}/new"
     r = client.post(url, data={"codes": ["U2"], "forum_date": "15/01/2024"})
     assert r.status_code == 200 and "Tanggal forum konsultasi publik tidak valid" in r.get_data(as_text=True)
     r = client.post(url, data={"forum_date": ""})

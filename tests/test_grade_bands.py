@@ -96,13 +96,13 @@ def _assert_follows(html, grades="ABCD"):
 def test_screens_and_reports_render_the_bands_from_the_one_definition(app, db, client, world, changed_table):
     unit, period = world
     login(client)
-    results = _get(app, client, "admin.results", unit=unit.id, period=period.id)
+    results = _get(app, client, "admin.results", unit_id=unit.id, period=period.id)
     _assert_follows(results)  # the grade-A…D classes and the NRR bars with their band strip
     assert f".grade-B {{ color: {FAKE_COLORS['B']}; }}" in results
-    trend = _get(app, client, "admin.results_trend", unit=unit.id, period=period.id)
+    trend = _get(app, client, "admin.results_trend", unit_id=unit.id, period=period.id)
     for g in "ABCD":  # the IKM bands behind the line (the element lines have colours of their own)
         assert f'fill="{FAKE_COLORS[g]}" fill-opacity' in trend, g
-    heat = _get(app, client, "admin.results_heatmap", unit=unit.id, period=period.id)
+    heat = _get(app, client, "admin.results_heatmap", unit_id=unit.id, period=period.id)
     assert "di bawah 80,00 (mutu C atau D)" in heat
     with app.test_request_context():
         report = _render("reports/laporan.html", **R.results_report(db.session, unit, period, dt.date(2023, 10, 5)))

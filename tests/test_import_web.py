@@ -50,14 +50,14 @@ def admin_client(db, client):
 
 def _upload(client, name: str, content: bytes, **fields):
     g.pop("csrf_token", None)  # one app context for the whole test: see test_entry._page
-    page = client.get(f"/admin/data/{client.unit.id}").get_data(as_text=True)
+    page = client.get(f"/admin/units/{client.unit.id}/data").get_data(as_text=True)
     data = {"csrf_token": _token(page), "kanal": "paper", "berkas": (io.BytesIO(content), name), **fields}
-    return client.post(f"/admin/data/{client.unit.id}/impor", data=data, content_type="multipart/form-data")
+    return client.post(f"/admin/units/{client.unit.id}/data/impor", data=data, content_type="multipart/form-data")
 
 
 def _commit(client, preview_page: str):
     token = re.search(r'name="token" value="([0-9a-f]+)"', preview_page).group(1)
-    return client.post(f"/admin/data/{client.unit.id}/impor/simpan",
+    return client.post(f"/admin/units/{client.unit.id}/data/impor/simpan",
                        data={"csrf_token": _token(preview_page), "token": token})
 
 
@@ -134,7 +134,7 @@ def test_stale_or_foreign_token_is_refused(db, admin_client):
     assert _commit(admin_client, page).status_code == 302
     again = _commit(admin_client, page)  # the same token a second time (double click)
     assert again.status_code == 200 and "kedaluwarsa atau sudah disimpan" in again.get_data(as_text=True)
-    r = admin_client.post(f"/admin/data/{admin_client.unit.id}/impor/simpan",
+    r = admin_client.post(f"/admin/units/{admin_client.unit.id}/data/impor/simpan",
                           data={"csrf_token": _token(page), "token": "../../secret_key"})
     assert r.status_code == 200 and "kedaluwarsa" in r.get_data(as_text=True)
     assert _count(db) == 5
@@ -212,8 +212,8 @@ def test_huge_files_are_refused_with_a_message(db, admin_client, app):
 
 def test_no_file_and_bad_channel(db, admin_client):
     g.pop("csrf_token", None)
-    page = admin_client.get(f"/admin/data/{admin_client.unit.id}").get_data(as_text=True)
-    r = admin_client.post(f"/admin/data/{admin_client.unit.id}/impor", data={"csrf_token": _token(page)})
+    page = admin_client.get(f"/admin/units/{admin_client.unit.id}/data").get_data(as_text=True)
+    r = admin_client.post(f"/admin/units/{admin_client.unit.id}/data/impor", data={"csrf_token": _token(page)})
     assert r.status_code == 200 and "Pilih berkas CSV atau XLSX" in r.get_data(as_text=True)
     r = _upload(admin_client, "a.csv", _rows(3).encode(), kanal="kiosk")
     assert "Kanal tidak dikenal" in r.get_data(as_text=True)
@@ -225,8 +225,8 @@ def test_only_admins_import(db, client):
     db.session.commit()
     login(client, "mgr")
     g.pop("csrf_token", None)
-    page = client.get(f"/admin/data/{unit.id}").get_data(as_text=True)
-    r = client.post(f"/admin/data/{unit.id}/impor", content_type="multipart/form-data",
+    page = client.get(f"/admin/units/{unit.id}/data").get_data(as_text=True)
+    r = client.post(f"/admin/units/{unit.id}/data/impor", content_type="multipart/form-data",
                     data={"csrf_token": _token(page), "berkas": (io.BytesIO(_rows(3).encode()), "a.csv")})
     assert r.status_code == 403
     assert _count(db) == 0

@@ -106,7 +106,7 @@ def test_every_channel_opens_on_the_latest_period_with_respondents(app, db, runn
     client = as_user(app, "manajer")
     preview = _text(client.get(_url(app, "admin.poster_preview", unit_id=unit.id)))
     assert "Periode Triwulan III 2023" in preview and "79,17" in preview
-    dashboard = _text(client.get(_url(app, "admin.results")))
+    dashboard = _text(client.get(_url(app, "admin.results", unit_id=unit.id)))
     assert "Dinas Penanaman Modal, Triwulan III 2023" in dashboard
     assert f'<option value="{q3.id}" selected>' in dashboard and 'id="card-ikm">79,17' in dashboard
     laporan = _text(client.get(_url(app, "admin.reports_unit", unit_id=unit.id)))
@@ -166,10 +166,10 @@ def test_laporan_page_says_why_a_period_has_no_reports(app, db):
         assert r.status_code == 200 and r.mimetype == "text/html", kind
         assert "Belum ada responden pada periode Triwulan IV 2023" in _text(r)
     # The dashboard of the empty period says the same instead of the download links.
-    dashboard = _text(client.get(_url(app, "admin.results", unit=unit.id, period=q4.id)))
+    dashboard = _text(client.get(_url(app, "admin.results", unit_id=unit.id, period=q4.id)))
     assert "Belum ada responden pada periode Triwulan IV 2023" in dashboard
     assert "kind=laporan" not in dashboard
-    dashboard = _text(client.get(_url(app, "admin.results", unit=unit.id, period=q3.id)))
+    dashboard = _text(client.get(_url(app, "admin.results", unit_id=unit.id, period=q3.id)))
     assert "kind=laporan" in dashboard and "Belum ada responden" not in dashboard
 
 
@@ -257,7 +257,7 @@ def test_unknown_time_zone_code_does_not_raise_anywhere(app, db, runner, tmp_pat
     assert "79,17" in pair_tablet(app, db, unit).html
     client = as_user(app, "manajer")
     for endpoint, values in (("admin.poster_preview", {"unit_id": unit.id}), ("admin.reports_unit", {"unit_id": unit.id}),
-                             ("admin.results", {}), ("admin.results_heatmap", {}), ("admin.alerts", {"unit": unit.id})):
+                             ("admin.results", {"unit_id": unit.id}), ("admin.results_heatmap", {"unit_id": unit.id}), ("admin.alerts", {"unit_id": unit.id})):
         assert client.get(_url(app, endpoint, **values)).status_code == 200, endpoint
     admin = as_user(app, "admin")
     assert admin.get(_url(app, "admin.devices", unit_id=unit.id)).status_code == 200

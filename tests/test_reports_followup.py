@@ -100,11 +100,11 @@ def test_followup_download_and_cli(app, db, plan, runner, tmp_path):
     make_user(db.session, "manajer", "manager", [unit])
     db.session.commit()
     client = as_user(app, "manajer")
-    page = client.get(f"/admin/unit/{unit.id}/laporan").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/laporan").get_data(as_text=True)
     assert f"RTL {period.name}" in page
-    r = client.get(f"/admin/unit/{unit.id}/laporan/unduh?kind=tindak-lanjut&plan_id={p.id}")
+    r = client.get(f"/admin/units/{unit.id}/laporan/unduh?kind=tindak-lanjut&plan_id={p.id}")
     assert r.status_code == 200 and "LAPORAN HASIL TINDAK LANJUT" in flat(pdf_text(r.data))
-    r = client.get(f"/admin/unit/{unit.id}/laporan/unduh?kind=tindak-lanjut&plan_id=999", follow_redirects=True)
+    r = client.get(f"/admin/units/{unit.id}/laporan/unduh?kind=tindak-lanjut&plan_id=999", follow_redirects=True)
     assert r.status_code == 200 and "Pilih rencana tindak lanjut" in r.get_data(as_text=True)
     out = tmp_path / "rtl.pdf"
     res = runner.invoke(args=["skm", "report", "tindak-lanjut", "--unit", unit.code, "--plan", str(p.id),
@@ -141,7 +141,7 @@ def test_plan_page_links_to_the_followup_pdf(app, db, plan):
     db.session.commit()
     client = as_user(app, "manajer")
     html = client.get(f"/admin/rtl/plan/{p.id}").get_data(as_text=True)
-    link = f"/admin/unit/{unit.id}/laporan/unduh?kind=tindak-lanjut&amp;plan_id={p.id}"
+    link = f"/admin/units/{unit.id}/laporan/unduh?kind=tindak-lanjut&amp;plan_id={p.id}"
     assert link in html
     r = client.get(link.replace("&amp;", "&"))
     assert r.status_code == 200 and r.mimetype == "application/pdf"

@@ -45,20 +45,20 @@ def _csrf(page: str) -> str:
 def test_reports_page_and_downloads_for_the_units_manager(app, db, client):
     unit, _, period = _setup(db)
     login(client, "manajer")
-    page = client.get(f"/admin/unit/{unit.id}/laporan")
+    page = client.get(f"/admin/units/{unit.id}/laporan")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Laporan Hasil SKM" in html and period.name in html
     for kind, first_words in (("laporan", "LAPORAN HASIL"), ("pengolahan", "Pengolahan Data SKM"),
                               ("poster", "HASIL SURVEI KEPUASAN MASYARAKAT"),
                               ("poster-a3", "HASIL SURVEI KEPUASAN MASYARAKAT")):
-        r = client.get(f"/admin/unit/{unit.id}/laporan/unduh?kind={kind}&period_id={period.id}")
+        r = client.get(f"/admin/units/{unit.id}/laporan/unduh?kind={kind}&period_id={period.id}")
         assert r.status_code == 200, kind
         assert r.mimetype == "application/pdf"
         assert "attachment" in r.headers["Content-Disposition"]
         text = flat(pdf_text(r.data))
         assert first_words in text and "79,17" in text
-    r = client.get(f"/admin/unit/{unit.id}/laporan/unduh?kind=kuesioner")
+    r = client.get(f"/admin/units/{unit.id}/laporan/unduh?kind=kuesioner")
     assert r.status_code == 200 and "KUESIONER" in pdf_text(r.data)
 
 
@@ -66,24 +66,24 @@ def test_bad_input_gives_a_message_not_an_error(app, db, client):
     unit, _, period = _setup(db)
     login(client, "manajer")
     for query in ("kind=apa", "kind=laporan", "kind=laporan&period_id=999", "kind=laporan&period_id=x"):
-        r = client.get(f"/admin/unit/{unit.id}/laporan/unduh?{query}", follow_redirects=True)
+        r = client.get(f"/admin/units/{unit.id}/laporan/unduh?{query}", follow_redirects=True)
         assert r.status_code == 200
         assert "Pilih periode" in r.get_data(as_text=True) or "tidak dikenal" in r.get_data(as_text=True)
-    assert client.get("/admin/unit/999/laporan").status_code == 404
+    assert client.get("/admin/units/999/laporan").status_code == 404
 
 
 def test_access_control(app, db, client):
     unit, other, period = _setup(db)
-    url = f"/admin/unit/{unit.id}/laporan/unduh?kind=poster&period_id={period.id}"
+    url = f"/admin/units/{unit.id}/laporan/unduh?kind=poster&period_id={period.id}"
     r = client.get(url)
     assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
     login(client, "operator")
     assert client.get(url).status_code == 403
-    assert client.get(f"/admin/unit/{unit.id}/laporan").status_code == 403
+    assert client.get(f"/admin/units/{unit.id}/laporan").status_code == 403
     client = as_user(app, "manajer2")
     assert client.get(url).status_code == 403
-    assert client.get(f"/admin/unit/{unit.id}/papan").status_code == 403
-    assert client.get(f"/admin/unit/{other.id}/laporan").status_code == 200
+    assert client.get(f"/admin/units/{unit.id}/papan").status_code == 403
+    assert client.get(f"/admin/units/{other.id}/laporan").status_code == 200
     client = as_user(app, "admin")
     assert client.get(url).status_code == 200
 
@@ -92,11 +92,11 @@ def test_large_report_runs_as_a_job_with_progress(app, db, client):
     unit, other, period = _setup(db)
     app.config["REPORT_SYNC_MAX_RESPONDENTS"] = 2
     client = as_user(app, "manajer")
-    r = client.get(f"/admin/unit/{unit.id}/laporan/unduh?kind=pengolahan&period_id={period.id}")
+    r = client.get(f"/admin/units/{unit.id}/laporan/unduh?kind=pengolahan&period_id={period.id}")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert "dibuat di latar belakang" in html and "4 responden" in html
-    r = client.post(f"/admin/unit/{unit.id}/laporan/job",
+    r = client.post(f"/admin/units/{unit.id}/laporan/job",
                     data={"csrf_token": _csrf(html), "kind": "pengolahan", "period_id": period.id})
     assert r.status_code == 303
     job_url = r.headers["Location"]
@@ -168,17 +168,17 @@ def test_cli_report_matches_results(app, db, runner, tmp_path):
 def test_intro_text_edited_once_and_reused(app, db, client):
     unit, _, period = _setup(db)
     client = as_user(app, "manajer")
-    page = client.get(f"/admin/unit/{unit.id}/laporan").get_data(as_text=True)
-    r = client.post(f"/admin/unit/{unit.id}/laporan/pendahuluan",
+    page = client.get(f"/admin/units/{unit.id}/laporan").get_data(as_text=True)
+    r = client.post(f"/admin/units/{unit.id}/laporan/pendahuluan",
                     data={"csrf_token": _csrf(page), "intro_text": "Latar belakang <i>kami</i>.\r\n\r\nParagraf dua."},
                     follow_redirects=True)
     assert r.status_code == 200 and "disimpan" in r.get_data(as_text=True)
     db.session.rollback()
     assert db.session.get(type(unit), unit.id).intro_text == "Latar belakang <i>kami</i>.\n\nParagraf dua."
-    pdf = client.get(f"/admin/unit/{unit.id}/laporan/unduh?kind=laporan&period_id={period.id}")
+    pdf = client.get(f"/admin/units/{unit.id}/laporan/unduh?kind=laporan&period_id={period.id}")
     text = flat(pdf_text(pdf.data))
     assert "Latar belakang <i>kami</i>. Paragraf dua." in text
-    r = client.post(f"/admin/unit/{unit.id}/laporan/pendahuluan",
+    r = client.post(f"/admin/units/{unit.id}/laporan/pendahuluan",
                     data={"csrf_token": _csrf(page), "intro_text": "x" * 20001}, follow_redirects=True)
     assert r.status_code == 200 and "terlalu panjang" in r.get_data(as_text=True)
     db.session.rollback()
@@ -213,7 +213,7 @@ def test_stale_and_old_jobs(app, db, client, tmp_path):
 def test_dashboard_links_to_reports_with_the_same_figures(app, db, client):
     unit, _, period = _setup(db)
     client = as_user(app, "manajer")
-    html = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
     ikm_card = re.search(r'id="card-ikm">([^<]+)<', html).group(1).strip()
     assert ikm_card == "79,17"
     nrrs = re.findall(r'<td class="num">(\d,\d\d)</td>', html)
@@ -241,11 +241,11 @@ def test_report_jobs_deduplicated_capped_and_refused_when_small(app, db, monkeyp
     make_response(db.session, other, [3] * 9, day=dt.date(2023, 7, 4))
     db.session.commit()
     client = as_user(app, "admin")
-    html = client.get(f"/admin/unit/{unit.id}/laporan").get_data(as_text=True)
+    html = client.get(f"/admin/units/{unit.id}/laporan").get_data(as_text=True)
     token = _csrf(html)
 
     def post(unit_id, kind):
-        return client.post(f"/admin/unit/{unit_id}/laporan/job",
+        return client.post(f"/admin/units/{unit_id}/laporan/job",
                            data={"csrf_token": token, "kind": kind, "period_id": period.id})
 
     # Below REPORT_SYNC_MAX_RESPONDENTS the direct download suffices: no job.
@@ -310,7 +310,7 @@ def test_ten_concurrent_job_requests_make_one_job(app, db, live_server, no_csrf,
 
     def post():
         barrier.wait()
-        finals.append(opener.open(f"{live_server}/admin/unit/{unit_id}/laporan/job", body).geturl())
+        finals.append(opener.open(f"{live_server}/admin/units/{unit_id}/laporan/job", body).geturl())
 
     threads = [threading.Thread(target=post) for _ in range(10)]
     for t in threads:

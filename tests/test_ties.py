@@ -98,14 +98,14 @@ def _page(app, client, endpoint, **args):
 def test_dashboard_names_the_published_tie(app, client, published):
     unit, _, period = published
     login(client)
-    page = _page(app, client, "admin.results", unit=unit.id, period=period.id)
+    page = _page(app, client, "admin.results", unit_id=unit.id, period=period.id)
     assert f"Unsur terendah: {PUBLISHED_TIE}." in page
 
 
 def test_comparison_names_a_tie_for_the_lowest(app, client, published):
     unit, _, period = published
     login(client)
-    page = _page(app, client, "admin.results_compare", unit=unit.id, period=period.id)
+    page = _page(app, client, "admin.results_compare", unit_id=unit.id, period=period.id)
     assert "U5 dan U7 sama-sama bernilai 3,000 (2 unsur karena nilai sama pada batas 1 terendah)" in page
     assert "U8 (3,51)" in page
 

@@ -293,7 +293,7 @@ def test_database_uploads_reports_and_previews_are_private(app, tmp_path, monkey
         _db.session.remove()
     client = server.test_client()
     assert login(client).status_code == 302
-    preview = client.post(f"/admin/data/{unit_id}/impor", content_type="multipart/form-data",
+    preview = client.post(f"/admin/units/{unit_id}/data/impor", content_type="multipart/form-data",
                           data={"kanal": "paper", "berkas": (io.BytesIO(_rows(3).encode()), "a.csv")})
     assert 'name="token"' in preview.get_data(as_text=True)
     written = {p.relative_to(instance).as_posix(): stat.S_IMODE(p.stat().st_mode)

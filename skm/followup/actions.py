@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.core.formatting import date_id
+from skm.core.parsing import parse_int
 from skm.followup.common import MAX_SHORT, STATUS_LABELS, _clean, _log, _require_editable, schedule_label, when_label
 from skm.followup.photos import _remove_photo_files
 from skm.models import (
@@ -26,16 +27,15 @@ from skm.models import (
 
 
 def _check_schedule(year, quarters) -> tuple[int, list[int]]:
-    try:
-        year = int(year)
-    except (TypeError, ValueError):
-        raise DomainError("Tahun pelaksanaan harus berupa angka.") from None
+    year = parse_int(str(year))
+    if year is None:
+        raise DomainError("Tahun pelaksanaan harus berupa angka.")
     if not 2000 <= year <= 2100:
         raise DomainError("Tahun pelaksanaan harus antara 2000 dan 2100.")
-    try:
-        qs = sorted({int(q) for q in quarters or []})
-    except (TypeError, ValueError):
-        raise DomainError("Triwulan harus TW 1–4.") from None
+    numbers = {parse_int(str(q)) for q in quarters or []}
+    if None in numbers:
+        raise DomainError("Triwulan harus TW 1–4.")
+    qs = sorted(q for q in numbers if q is not None)
     if not qs:
         raise DomainError("Pilih paling sedikit satu triwulan (TW 1–4).")
     if any(q not in (1, 2, 3, 4) for q in qs):
@@ -146,7 +146,8 @@ def record_realization(session: Session, action: FollowUpAction, user: Optional[
     old_when = when_label(action)
     # The first report always records the status (old value: none reported yet).
     first = action.reported_at is None
-    changes = [
+    # (history field, old text, new text, attribute, new value)
+    changes: list[tuple[str, Optional[str], Optional[str], str, object]] = [
         ("status", None if first else STATUS_LABELS[action.status], STATUS_LABELS[status], "status", status),
         ("obstacles", action.obstacles, obstacles, "obstacles", obstacles),
     ]

@@ -78,7 +78,7 @@ def encode_photo(data: bytes, max_bytes: int = DEFAULT_MAX_PHOTO_BYTES) -> Encod
         raise DomainError("Ukuran gambar (piksel) terlalu besar.")
     try:
         probe.verify()
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.load()
         image = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001  Pillow raises many kinds on damaged files

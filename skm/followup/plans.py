@@ -146,7 +146,7 @@ def update_plan(session: Session, plan: FollowUpPlan, user: Optional[User], code
     """Change the set of priorities and the forum date. A removed priority takes its
     actions (and their photo files under upload_root) with it."""
     _require_editable(plan)
-    unit = session.get(Unit, plan.unit_id)
+    unit = session.get_one(Unit, plan.unit_id)
     choices = priority_choices(session, unit, plan.period)
     # A priority kept from before stays allowed even if its element has no result any more.
     known = {c.code for c in choices} | {p.element_code for p in plan.priorities}

@@ -45,6 +45,7 @@ class EntryResult:
 def parse_entry(session: Session, unit: Unit, form: Mapping[str, str], now: Optional[dt.datetime] = None) -> EntryResult:
     """Turn the submitted fields into ResponseData, or field errors in Bahasa Indonesia."""
     questionnaire = unit.current_questionnaire
+    assert questionnaire is not None, "every unit gets a questionnaire when it is created"
     errors: dict[str, str] = {}
     data = ResponseData(survey_date=unit_today(unit, now), ratings={})
 

@@ -77,6 +77,7 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
     if len(table) - 1 > MAX_ROWS:
         raise ImportRejected([f"Berkas terlalu besar: paling banyak {MAX_ROWS} baris."])
     questionnaire = unit.current_questionnaire
+    assert questionnaire is not None, "every unit gets a questionnaire when it is created"
     codes = [e.code for e in questionnaire.elements]
     header = [_text(h).lower() for h in table[0]]
     index: dict[str, int] = {}
@@ -266,8 +267,11 @@ def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel:
     session.add(batch)
     session.flush()
     questionnaire = unit.current_questionnaire
-    for data, name in zip(preview.rows, preview.service_names):
-        if name and data.service_id is None:
-            data.service_id = service_by_name(session, unit, name).id
+    assert questionnaire is not None, "every unit gets a questionnaire when it is created"
+    for data, service_name in zip(preview.rows, preview.service_names):
+        if service_name and data.service_id is None:
+            service = service_by_name(session, unit, service_name)
+            assert service is not None, "new services were created above"
+            data.service_id = service.id
     _insert_rows(session, unit, questionnaire, preview.rows, channel, batch.id, user_id)
     return batch

@@ -71,10 +71,10 @@ def _read_csv(content: bytes) -> list[list]:
     # can fool csv.Sniffer); the sniffer is only the fallback for a header without one.
     header = text.split("\n", 1)[0]
     counts = {d: header.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
+    dialect: type[csv.Dialect]
     if counts[best]:
-        class dialect(csv.excel):
-            delimiter = best
+        dialect = type("HeaderDialect", (csv.excel,), {"delimiter": best})
     else:
         try:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -150,6 +150,8 @@ def parse_date(value) -> dt.date:
     text = _text(value)
     if not text:
         raise ValueError("tanggal wajib diisi")
+    if not text.isascii():  # digits 0–9 only (strptime and \d would take '٢٠٢٣' too)
+        raise ValueError(DATE_HELP)
     # A datetime written as text: keep the date part.
     text = re.sub(r"^(\d{4}-\d{2}-\d{2})[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?$", r"\1", text)
     for pattern in ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
@@ -193,7 +195,7 @@ def _parse_time(value) -> tuple[Optional[dt.time], Optional[str]]:
     compact = text.replace(" ", "").replace("–", "-")
     if compact in TIME_SLOTS:
         return None, compact
-    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})(?:[:.]\d{2})?", text)
+    match = re.fullmatch(r"([0-9]{1,2})[:.]([0-9]{2})(?:[:.][0-9]{2})?", text)
     if not match:
         raise ValueError("format jam tidak dikenal (pakai HH:MM)")
     hour, minute = int(match[1]), int(match[2])

@@ -12,13 +12,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from skm.accounts import hash_password, login_wait_seconds, pairing_throttle_keys, record_login_failure
 from skm.core.clock import unit_now, utcnow
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_int
 from skm.models import Device, KioskPinAttempt, KioskSurvey, Response, Service, Unit
 
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -127,7 +128,8 @@ def revoke_device(session: Session, device: Device, now: Optional[dt.datetime] =
     device.pairing_code = None
     device.pairing_expires_at = None
     session.execute(
-        KioskSurvey.__table__.update()
+        update(KioskSurvey)
+        .execution_options(synchronize_session=False)  # a Core UPDATE, as before
         .where(KioskSurvey.device_id == device.id, KioskSurvey.status == "open")
         .values(status="abandoned", answers={}, updated_at=now)
     )
@@ -156,11 +158,9 @@ OPENING_DAYS = (0, 1, 2, 3, 4)
 
 def note_outbox(session: Session, device: Device, reported: Optional[str]) -> None:
     """Keep the outbox size a tablet reports with each request (a small number, or nothing)."""
-    text = (reported or "").strip()
-    if not text.isdigit() or len(text) > 6:
-        return
-    if device.outbox_size != int(text):
-        device.outbox_size = int(text)
+    size = parse_int(reported, max=999_999)
+    if size is not None and device.outbox_size != size:
+        device.outbox_size = size
         session.flush()
 
 
@@ -255,9 +255,10 @@ def check_kiosk_pin(session: Session, device: Device, pin: str, now: Optional[dt
     now = now or utcnow()
     if pin_locked_for(session, device, now):
         raise DomainError("Terlalu banyak PIN salah. Tunggu beberapa menit lalu coba lagi.")
-    unit = session.get(Unit, device.unit_id)
+    unit = session.get_one(Unit, device.unit_id)
     pin = (pin or "").strip()
-    ok = bool(unit.kiosk_pin_hash) and len(pin) <= MAX_PIN and check_password_hash(unit.kiosk_pin_hash, pin)
+    pin_hash = unit.kiosk_pin_hash
+    ok = bool(pin_hash and len(pin) <= MAX_PIN and check_password_hash(pin_hash, pin))
     if ok:
         session.execute(delete(KioskPinAttempt).where(KioskPinAttempt.device_id == device.id))
     else:

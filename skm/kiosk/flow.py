@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Optional
 
 from sqlalchemy import func, select
@@ -117,7 +118,7 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
         raise PeriodClosed(closed, CLOSED_MESSAGE)
     abandon_open_surveys(session, device, now)
     service_id = device.service_id
-    if service_id is not None and not session.get(Service, service_id).active:
+    if service_id is not None and not session.get_one(Service, service_id).active:
         service_id = None
     survey = KioskSurvey(
         token=secrets.token_urlsafe(24),
@@ -183,7 +184,7 @@ def values_of(survey: KioskSurvey) -> dict:
 
 
 def questionnaire_of(session: Session, survey: KioskSurvey) -> Questionnaire:
-    return session.get(Questionnaire, survey.answers["q"])
+    return session.get_one(Questionnaire, survey.answers["q"])
 
 
 def first_step(survey: KioskSurvey) -> str:
@@ -366,7 +367,7 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
     missing = missing_step(survey)
     if missing:
         raise StepError(missing, "Pertanyaan ini belum dijawab.")
-    unit = session.get(Unit, survey.unit_id)
+    unit = session.get_one(Unit, survey.unit_id)
     questionnaire = questionnaire_of(session, survey)
     values = values_of(survey)
     occupation = values.get("occupation") or [None, None]
@@ -438,9 +439,9 @@ def kiosk_completion(session: Session, unit_id: int, start: dt.date, end: dt.dat
 @dataclass
 class PublicIkm:
     period_name: str
-    ikm: object
-    grade: str
-    kinerja: str
+    ikm: Optional[Fraction]
+    grade: Optional[str]
+    kinerja: Optional[str]
     respondents: int
 
 

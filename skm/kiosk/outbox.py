@@ -16,6 +16,7 @@ from typing import Optional
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
+from skm.core.parsing import parse_int
 from skm.kiosk import flow as F
 from skm.models import Device, Response
 
@@ -50,8 +51,7 @@ def _step_form(step: str, value: object) -> dict:
 
 
 def elapsed_seconds(raw: object) -> Optional[int]:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) < 7 else None
+    return parse_int(raw, max=999_999)
 
 
 def deliver_survey(session: Session, device: Device, token: str, answers: dict,

@@ -13,11 +13,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
-from skm.extensions import db
+from skm.extensions import Model
 from skm.models.survey import Unit, user_unit
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "user"
     __table_args__ = (CheckConstraint("role IN ('admin','manager','operator')", name="role"),)
     id: Mapped[int] = mapped_column(primary_key=True)

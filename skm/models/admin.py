@@ -8,10 +8,10 @@ from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skm.core.clock import utcnow
-from skm.extensions import db
+from skm.extensions import Model
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed logins per key ("user:<name>" or "ip:<address>"), kept in the database so
     every worker process sees the same counter."""
 
@@ -23,7 +23,7 @@ class LoginThrottle(db.Model):
     blocked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
 
-class PeriodUnitLog(db.Model):
+class PeriodUnitLog(Model):
     """Who closed or reopened a unit's period, and when."""
 
     __tablename__ = "period_unit_log"
@@ -37,7 +37,7 @@ class PeriodUnitLog(db.Model):
     note: Mapped[str] = mapped_column(String(300), default="")
 
 
-class AlertRule(db.Model):
+class AlertRule(Model):
     """Per unit: warn when at least share_percent % of the responses in the last
     window_minutes rated one element at most max_rating, with at least min_responses."""
 

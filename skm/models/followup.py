@@ -20,14 +20,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
-from skm.extensions import db
+from skm.extensions import Model
 from skm.models.accounts import User
 from skm.models.survey import Period, Unit
 
 ACTION_STATUSES = ("belum", "sudah")
 
 
-class FollowUpPlan(db.Model):
+class FollowUpPlan(Model):
     """One unit's plan for one period; editable until `final`."""
 
     __tablename__ = "followup_plan"
@@ -56,7 +56,7 @@ class FollowUpPlan(db.Model):
         return [a for p in self.priorities for a in p.actions]
 
 
-class FollowUpPriority(db.Model):
+class FollowUpPriority(Model):
     """A priority element, with its NRR as it stood when the plan was made (exact: total/count)."""
 
     __tablename__ = "followup_priority"
@@ -82,7 +82,7 @@ class FollowUpPriority(db.Model):
         return Fraction(self.rating_total, self.rating_count) if self.rating_count else None
 
 
-class FollowUpAction(db.Model):
+class FollowUpAction(Model):
     """A program/activity for a priority, its schedule (TW 1–4 of a year) and its realization."""
 
     __tablename__ = "followup_action"
@@ -132,7 +132,7 @@ class FollowUpAction(db.Model):
         return self.status == "sudah"
 
 
-class FollowUpPhoto(db.Model):
+class FollowUpPhoto(Model):
     """A documentation photo, re-encoded; files live under <upload folder>/rtl/<unit_id>/."""
 
     __tablename__ = "followup_photo"
@@ -154,7 +154,7 @@ class FollowUpPhoto(db.Model):
     action: Mapped[FollowUpAction] = relationship(back_populates="photos")
 
 
-class FollowUpHistory(db.Model):
+class FollowUpHistory(Model):
     """Who changed which field of a plan or action, when, from what to what."""
 
     __tablename__ = "followup_history"

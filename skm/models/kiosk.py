@@ -8,11 +8,11 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
-from skm.extensions import db
+from skm.extensions import Model
 from skm.models.survey import Service, Unit
 
 
-class Device(db.Model):
+class Device(Model):
     """A paired kiosk tablet."""
 
     __tablename__ = "device"
@@ -39,7 +39,7 @@ class Device(db.Model):
 SURVEY_STATES = ("open", "finished", "abandoned")
 
 
-class KioskSurvey(db.Model):
+class KioskSurvey(Model):
     """One survey started on a tablet. Its token is the response's one-time token; the
     answers given so far live here between steps (never in process memory)."""
 
@@ -62,7 +62,7 @@ class KioskSurvey(db.Model):
     response_id: Mapped[Optional[int]] = mapped_column(ForeignKey("response.id", ondelete="SET NULL"))
 
 
-class KioskPinAttempt(db.Model):
+class KioskPinAttempt(Model):
     """A wrong staff PIN typed on a tablet; recent ones lock the PIN pad for a while."""
 
     __tablename__ = "kiosk_pin_attempt"

@@ -14,11 +14,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
-from skm.extensions import db
+from skm.extensions import Model
 from skm.models.survey import Period, Unit
 
 
-class ReportJob(db.Model):
+class ReportJob(Model):
     """A report generated in the background (long results reports and data sheets).
 
     The page that asked for it polls this row (htmx) for progress; the finished PDF

@@ -26,10 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
-from skm.extensions import db
+from skm.extensions import Model, db
 
 
-class Unit(db.Model):
+class Unit(Model):
     __tablename__ = "unit"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -77,7 +77,7 @@ class Unit(db.Model):
         return [int(x) for x in self.age_bands.split(",") if x.strip()]
 
 
-class Service(db.Model):
+class Service(Model):
     """A jenis layanan; retired services keep their responses."""
 
     __tablename__ = "service"
@@ -93,7 +93,7 @@ class Service(db.Model):
         return self.retired_at is None
 
 
-class Questionnaire(db.Model):
+class Questionnaire(Model):
     """One version of a unit's questionnaire; the highest version is current."""
 
     __tablename__ = "questionnaire"
@@ -108,7 +108,7 @@ class Questionnaire(db.Model):
     )
 
 
-class Element(db.Model):
+class Element(Model):
     """An unsur pelayanan as asked in one questionnaire version."""
 
     __tablename__ = "element"
@@ -130,7 +130,7 @@ class Element(db.Model):
         return [self.label1, self.label2, self.label3, self.label4]
 
 
-class Period(db.Model):
+class Period(Model):
     """A reporting period shared by every unit of the installation."""
 
     __tablename__ = "period"
@@ -143,7 +143,7 @@ class Period(db.Model):
     population: Mapped[Optional[int]] = mapped_column(Integer)  # default for every unit
 
 
-class PeriodUnit(db.Model):
+class PeriodUnit(Model):
     """Per-unit state of a period: population for the sample-size check, closing."""
 
     __tablename__ = "period_unit"
@@ -156,7 +156,7 @@ class PeriodUnit(db.Model):
     closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
 
 
-class ImportBatch(db.Model):
+class ImportBatch(Model):
     __tablename__ = "import_batch"
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
@@ -168,7 +168,7 @@ class ImportBatch(db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
 
 
-class Response(db.Model):
+class Response(Model):
     """One respondent's questionnaire."""
 
     __tablename__ = "response"
@@ -216,7 +216,7 @@ class Response(db.Model):
     )
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One rating. Unit, service, date and exclusion are copied from the response so
     that period results are one index-only GROUP BY over this table."""
 

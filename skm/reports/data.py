@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -157,7 +157,7 @@ def suggestions(session: Session, scope: Scope) -> list[dict]:
         )
         .order_by(Response.survey_date, Response.id)
     ).all()
-    return [{"date": date_id(day), "service": service or "–", "text": text.strip()} for day, service, text in rows]
+    return [{"date": date_id(day), "service": service or "–", "text": (text or "").strip()} for day, service, text in rows]
 
 
 def earlier_periods(session: Session, period: Period, count: int = 4) -> list[Period]:
@@ -172,7 +172,7 @@ def earlier_periods(session: Session, period: Period, count: int = 4) -> list[Pe
 
 
 def trend(session: Session, unit: Unit, period: Period, current: Results) -> list[dict]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in earlier_periods(session, period) + [period]:
         r = current if p.id == period.id else period_results(session, unit, p, with_profile=False)
         s = r.scores

@@ -44,9 +44,15 @@ def _clean(text: Optional[str]) -> Optional[str]:
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
+def _elements(unit: Unit) -> list[Element]:
+    questionnaire = unit.current_questionnaire
+    assert questionnaire is not None, "every unit gets a questionnaire when it is created"
+    return list(questionnaire.elements)
+
+
 def element_columns(session: Session, unit: Unit, scope: Scope) -> list[ElementColumn]:
     """The current questionnaire's elements in order, then any other code answered in scope."""
-    columns = [ElementColumn(e.code, e.name) for e in unit.current_questionnaire.elements]
+    columns = [ElementColumn(e.code, e.name) for e in _elements(unit)]
     known = {c.code for c in columns}
     for tally in element_tallies(session, Scope(scope.unit_id, scope.start, scope.end, scope.service_id, True)):
         if tally.code not in known:
@@ -211,7 +217,7 @@ def raw_responses_xlsx(session: Session, unit: Unit, period: Period) -> bytes:
 
 def import_template_xlsx(unit: Unit) -> bytes:
     """Headers the importer reads, with drop-down lists for the coded columns."""
-    codes = [e.code for e in unit.current_questionnaire.elements]
+    codes = [e.code for e in _elements(unit)]
     headers = [*PROFILE_COLUMNS, *codes]
     wb = Workbook()
     ws = wb.active
@@ -272,7 +278,7 @@ def import_template_xlsx(unit: Unit) -> bytes:
         ("pekerjaan", "PNS, TNI, POLRI, Swasta, Wirausaha, atau Lainnya: keterangan."),
         ("saran", "Saran/masukan bebas."),
         *[(e.code, f"{e.name}: nilai 1–4 ({' / '.join(e.labels)}); kosong = tidak dijawab.")
-          for e in unit.current_questionnaire.elements],
+          for e in _elements(unit)],
         ("", "Satu baris per responden. Jangan ubah judul kolom. Lembar 'Data' harus tetap lembar pertama."),
     ), start=1):
         for col, value in enumerate(row, start=1):

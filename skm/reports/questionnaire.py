@@ -9,6 +9,7 @@ from skm.survey import profile as P
 def questionnaire_sheet(unit: Unit) -> dict:
     """Everything the printed blank questionnaire shows (HTML now, PDF later)."""
     questionnaire = unit.current_questionnaire
+    assert questionnaire is not None, "every unit gets a questionnaire when it is created"
     profile = []
     if unit.ask_gender:
         profile.append({"key": "gender", "label": "Jenis kelamin", "options": list(P.GENDERS.values())})

@@ -26,6 +26,7 @@ PDF_KINDS = ("laporan", "pengolahan", "poster", "poster-a3", "kuesioner", "tinda
 
 
 def folders() -> tuple[Path, Path]:
+    assert current_app.static_folder is not None  # create_app() sets it
     return Path(current_app.static_folder), Path(current_app.config["UPLOAD_FOLDER"])
 
 

@@ -38,6 +38,7 @@ def results_xlsx(session: Session, unit: Unit, period: Period) -> bytes:
     ws.append([_text_cell(ws, "Tanggal selesai", font=BOLD), _xlsx_value(ws, period.end_date)])
     ws.append([_text_cell(ws, "Jumlah responden", font=BOLD), _num_cell(ws, s.respondents, "0")])
     if s.has_data:
+        assert s.ikm is not None and s.ikm_unit is not None  # has_data: both are set
         ws.append([_text_cell(ws, "Jumlah NRR tertimbang (IKM unit)", font=BOLD), _num_cell(ws, float(s.ikm_unit), "0.0000")])
         ws.append([_text_cell(ws, "IKM", font=BOLD), _num_cell(ws, float(s.ikm))])
         ws.append([_text_cell(ws, "Mutu pelayanan", font=BOLD), _text_cell(ws, s.grade)])
@@ -63,6 +64,7 @@ def results_xlsx(session: Session, unit: Unit, period: Period) -> bytes:
             _text_cell(ws, e.grade), _text_cell(ws, e.kinerja),
         ])
     if s.has_data:
+        assert s.ikm is not None and s.weighted_sum is not None  # has_data: both are set
         ws.append([None, _text_cell(ws, "Jumlah NRR tertimbang", font=BOLD), None, None, None, None,
                    _num_cell(ws, float(s.weighted_sum), "0.000")])
         ws.append([None, _text_cell(ws, "IKM (× 25)", font=BOLD), None, None, None, None,

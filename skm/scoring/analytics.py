@@ -189,7 +189,7 @@ def alert_rule(session: Session, unit: Unit, create: bool = False) -> AlertRule:
 
 
 def update_alert_rule(session: Session, unit: Unit, values: dict) -> list[str]:
-    errors = []
+    errors: list[str] = []
     limits = {"window_minutes": (1, 24 * 60), "min_responses": (1, 1000), "share_percent": (1, 100),
               "max_rating": (1, 3)}
     from skm.survey.unit_settings import parse_int_fields
@@ -228,6 +228,7 @@ def find_alerts(session: Session, unit: Unit, rule: AlertRule, start: dt.date, e
     last_id = None
     for rid, day, time, code, name, rating in rows:
         if rid != last_id:
+            assert time is not None  # the query keeps only responses with a time
             responses.append((dt.datetime.combine(day, time), set()))
             last_id = rid
         names[code] = name

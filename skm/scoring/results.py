@@ -270,7 +270,7 @@ def data_sheet_rows(
     heads = session.execute(ids_q).all()
     if not heads:
         return
-    ratings: dict[int, dict[str, int]] = {rid: {} for rid, _ in heads}
+    ratings: dict[int, dict[str, Optional[int]]] = {rid: {} for rid, _ in heads}
     # Fetch answers in chunks so a large sheet does not build one huge IN list.
     ids = [rid for rid, _ in heads]
     for i in range(0, len(ids), 500):

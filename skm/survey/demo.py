@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,7 +68,7 @@ def seed_demo(session: Session, today: dt.date | None = None, seed: int = 2017) 
             hour = rng.choice([8, 9, 9, 10, 10, 11, 13, 14, 15])
             occupation = rng.choices(["PNS", "TNI", "POLRI", "SWASTA", "WIRAUSAHA", "LAINNYA"],
                                      [15, 3, 3, 35, 30, 14])[0]
-            ratings = {code: _rating(rng, mean + drift) for code, mean in TENDENCY.items()}
+            ratings: dict[str, Optional[int]] = {code: _rating(rng, mean + drift) for code, mean in TENDENCY.items()}
             data = ResponseData(
                 survey_date=day,
                 survey_time=dt.time(hour, rng.randint(0, 59)),

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Optional
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_int
 from skm.models import Unit
 from skm.survey.profile import OCCUPATION, parse_education, parse_gender, parse_occupation
 
@@ -98,9 +99,10 @@ def clean_age(value: object, required: bool = False) -> Optional[int]:
         text = clean_line(value)
         if not text and not required:
             return None
-        if not re.fullmatch(r"\d{1,3}", text):
+        parsed = parse_int(text, max=999)
+        if parsed is None:
             raise FieldError("usia", message)
-        number = int(text)
+        number = parsed
     if not MIN_AGE <= number <= MAX_AGE:
         raise FieldError("usia", message)
     return number
@@ -154,8 +156,8 @@ def clean_rating(code: str, value: object, required: bool = False) -> Optional[i
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\d{1,2}", clean_line(value)):
-        number = int(clean_line(value))
+    elif isinstance(value, str):
+        number = parse_int(clean_line(value), max=99)
     if number is None or not 1 <= number <= 4:
         raise FieldError(code, f"Nilai '{_shown(value, 10)}' tidak boleh; hanya 1, 2, 3 atau 4.")
     return number

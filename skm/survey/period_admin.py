@@ -8,7 +8,7 @@ call them, and the kiosk does not start a survey dated in a closed period.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Literal, Optional, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,6 +70,10 @@ def create_custom_period(session: Session, start: dt.date, end: dt.date, name: s
     return create_periods(session, [custom(start, end, name or None)], population)[0]
 
 
+@overload
+def period_unit(session: Session, period: Period, unit: Unit, create: Literal[True]) -> PeriodUnit: ...
+@overload
+def period_unit(session: Session, period: Period, unit: Unit, create: bool = False) -> Optional[PeriodUnit]: ...
 def period_unit(session: Session, period: Period, unit: Unit, create: bool = False) -> Optional[PeriodUnit]:
     row = session.scalar(select(PeriodUnit).where(PeriodUnit.period_id == period.id,
                                                   PeriodUnit.unit_id == unit.id))

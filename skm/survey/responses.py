@@ -76,6 +76,7 @@ def record_response(session: Session, unit: Unit, data: ResponseData, channel: s
     (DomainError, nothing stored) when a field is invalid or the survey date falls in a
     period closed for the unit (PeriodClosed)."""
     questionnaire = questionnaire or unit.current_questionnaire
+    assert questionnaire is not None, "every unit gets a questionnaire when it is created"
     data, errors = clean_response(unit, questionnaire, data, require_all=require_all)
     if errors:
         raise DomainError("; ".join(f"{f}: {m}" for f, m in errors))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import TIMEZONES, utcnow
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_int
 from skm.models import Service, Unit
 from skm.survey.units import new_questionnaire_version, service_by_name
 
@@ -40,10 +41,10 @@ def parse_age_bands(text: str) -> str:
     parts = [p.strip() for p in re.split(r"[,;\s]+", text or "") if p.strip()]
     if not parts:
         raise DomainError("Batas kelompok usia wajib diisi, misalnya 17,24,30,41.")
-    try:
-        bounds = [int(p) for p in parts]
-    except ValueError:
-        raise DomainError("Batas kelompok usia harus bilangan bulat dipisah koma, misalnya 17,24,30,41.") from None
+    numbers = [parse_int(p) for p in parts]
+    if None in numbers:
+        raise DomainError("Batas kelompok usia harus bilangan bulat dipisah koma, misalnya 17,24,30,41.")
+    bounds = [b for b in numbers if b is not None]
     if any(b < 10 or b > 120 for b in bounds):
         raise DomainError("Batas kelompok usia harus antara 10 dan 120.")
     if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
@@ -120,9 +121,9 @@ def store_logo(session: Session, unit: Unit, data: bytes, upload_folder: str) ->
     if width * height > LOGO_MAX_PIXELS:
         raise DomainError("Ukuran gambar logo terlalu besar.")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = image.convert("RGBA")
+        with Image.open(io.BytesIO(data)) as source:
+            source.load()
+            image = source.convert("RGBA")
             image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
             out = io.BytesIO()
             image.save(out, format="PNG", optimize=True)
@@ -190,10 +191,9 @@ def questionnaire_from_rows(session: Session, unit: Unit, rows: Sequence[dict]):
             raise DomainError(f"Baris {index + 1}: kode unsur maksimal 10 huruf/angka tanpa spasi.")
         if len(name) > 200 or any(len(x) > 100 for x in labels) or len(question) > 2000:
             raise DomainError(f"Baris {index + 1}: isian terlalu panjang.")
-        try:
-            position = int(str(row.get("position", "") or index + 1))
-        except ValueError:
-            raise DomainError(f"Baris {index + 1}: urutan harus bilangan bulat.") from None
+        position = parse_int(str(row.get("position", "") or index + 1))
+        if position is None:
+            raise DomainError(f"Baris {index + 1}: urutan harus bilangan bulat.")
         kept.append((position, index, {"code": code, "name": name, "question": question, "labels": labels}))
     kept.sort(key=lambda x: (x[0], x[1]))
     elements = [k[2] for k in kept]
@@ -214,10 +214,10 @@ def parse_int_fields(values: dict, limits: dict[str, tuple[int, int]], errors: l
     clean = {}
     for key, (lo, hi) in limits.items():
         raw = str(values.get(key, "") or "").strip()
-        try:
-            number = int(raw)
-        except ValueError:
-            errors.append(f"Isian {key} harus bilangan bulat.")
+        number = parse_int(raw)
+        if number is None:
+            errors.append(f"Isian {key} harus bilangan bulat." if not (raw.isascii() and raw.isdigit())
+                          else f"Isian {key} harus antara {lo} dan {hi}.")
             continue
         if not lo <= number <= hi:
             errors.append(f"Isian {key} harus antara {lo} dan {hi}.")

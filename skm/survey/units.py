@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Optional
+from typing import Literal, Optional, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,6 +71,10 @@ def unit_by_code(session: Session, code: str) -> Unit:
     return unit
 
 
+@overload
+def service_by_name(session: Session, unit: Unit, name: str, create: Literal[True]) -> Service: ...
+@overload
+def service_by_name(session: Session, unit: Unit, name: str, create: bool = False) -> Optional[Service]: ...
 def service_by_name(session: Session, unit: Unit, name: str, create: bool = False) -> Optional[Service]:
     key = " ".join(name.split()).lower()
     for service in unit.services:
