@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar, Union
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from skm.core.errors import DomainError
+from skm.core.parsing import parse_id
 from skm.extensions import db
+from skm.models import Period
 
 from .auth import accessible_units
 
@@ -40,3 +42,9 @@ def commit_or_rerender(change: Callable[[], T], rerender: Callable[[str], Respon
     if message is not None:
         flash(message(result) if callable(message) else message)
     return redirect(to(result) if callable(to) else to, code=code)
+
+
+def period_arg(name: str = "period") -> Period | None:
+    """The period a query-string argument names (an ASCII id), or None."""
+    number = parse_id(request.args.get(name, ""))
+    return db.session.get(Period, number) if number else None

@@ -18,6 +18,7 @@ from skm.survey import publication as P
 
 from . import bp
 from .auth import get_unit, require_unit, roles_required
+from .common import period_arg
 
 EDITORS = ("admin", "manager")
 
@@ -89,9 +90,7 @@ SUGGESTION_PAGE = 100
 @roles_required(*EDITORS)
 def unit_publication_suggestions(unit_id: int):
     unit = get_unit(unit_id)
-    raw = request.args.get("period", "")
-    number = parse_id(raw)
-    period = db.session.get(Period, number) if number else None
+    period = period_arg()
     if period is None:
         flash("Pilih periode terlebih dahulu.")
         return redirect(url_for("admin.unit_publication", unit_id=unit.id))

@@ -5,21 +5,18 @@ import datetime as dt
 
 from flask import make_response, render_template, request
 
-from skm.core.parsing import parse_id
 from skm.extensions import db
-from skm.models import Period
 from skm.reports.recap import SORT_KEYS, installation_recap, recap_pdf, recap_table, recap_xlsx
 from skm.survey.period_admin import periods_newest_first
 
 from . import bp
 from .auth import roles_required
+from .common import period_arg
 
 
 def _params():
     periods = periods_newest_first(db.session)
-    raw = request.args.get("period", "")
-    number = parse_id(raw)
-    period = db.session.get(Period, number) if number else None
+    period = period_arg()
     if period is None:
         today = dt.date.today()
         period = next((p for p in periods if p.start_date <= today), periods[0] if periods else None)

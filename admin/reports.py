@@ -37,7 +37,7 @@ from skm.web import wants_fragment
 
 from . import bp
 from .auth import require_unit, roles_required
-from .common import unit_picker
+from .common import period_arg, unit_picker
 
 REPORT_ROLES = ("admin", "manager")
 POSTER_REFRESH_SECONDS = 300
@@ -94,11 +94,9 @@ def reports_home():
 @roles_required(*REPORT_ROLES)
 def reports_unit(unit_id: int):
     unit = _unit_or_404(unit_id)
-    raw = request.args.get("period_id", "")
-    number = parse_id(raw)
-    period = db.session.get(Period, number) if number else None
+    period = period_arg("period_id")
     if period is None:
-        if raw:
+        if request.args.get("period_id"):
             flash("Periode tidak ditemukan; ditampilkan periode bawaan.")
         period = default_period(db.session, unit)
     return _unit_page(unit, period)

@@ -96,11 +96,16 @@ def login():
 @login_required
 def logout():
     # Ends this account's sessions on the server, so a copied cookie stops working too.
+    return _end_sessions("Anda telah keluar.")
+
+
+def _end_sessions(message: str):
+    """End every session of this account on the server (every copied cookie too), then this one."""
     end_all_sessions(db.session, current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.clear()
-    flash("Anda telah keluar.")
+    flash(message)
     return redirect(url_for("admin.login"))
 
 
@@ -139,12 +144,7 @@ def change_password():
 @roles_required("admin", "manager", "operator")
 def end_own_sessions():
     """"Keluar dari semua perangkat": every session of this account ends, this one too."""
-    end_all_sessions(db.session, current_user._get_current_object())
-    db.session.commit()
-    logout_user()
-    session.clear()
-    flash("Semua sesi akun Anda telah diakhiri. Silakan masuk kembali.")
-    return redirect(url_for("admin.login"))
+    return _end_sessions("Semua sesi akun Anda telah diakhiri. Silakan masuk kembali.")
 
 
 @bp.route("/")

@@ -38,13 +38,15 @@ def world(app, db, no_csrf):
     db.session.add(job)
     db.session.commit()
     w.job = job.id
+    w.response = db.session.scalar(select(Response.id).where(Response.unit_id == w.unit_a.id))
     return w
 
 
 def _good_values(world) -> dict:
     return {"unit_id": world.unit_a.id, "service_id": world.service_a.id, "period_id": world.period.id,
             "user_id": world.operator.id, "device_id": world.device_a, "job_id": world.job,
-            "kind": "hasil.xlsx", "size": "thumb", **world.followup_a}
+            "kind": "hasil.xlsx", "size": "thumb", "code": world.unit_a.code,
+            "response_id": world.response, **world.followup_a}
 
 
 def _id_rules(app):
