@@ -56,7 +56,7 @@ def _sweep_uploads(folder: Path) -> None:
 
 
 def _download(content: bytes, filename: str, mimetype: str) -> FlaskResponse:
-    response = FlaskResponse(content, mimetype=mimetype)
+    response = FlaskResponse(content, content_type=mimetype)  # content_type: a charset given is kept, not doubled
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -431,3 +431,14 @@ def test_unit_logo_is_served_locally(app, db):
     unit.logo_path = "../secret_key"
     db.session.commit()
     assert tablet.client.get("/kiosk/logo").status_code == 404
+
+
+def test_staff_pad_says_when_no_pin_is_set(app, db):
+    """A unit without a kiosk PIN: the pad says where to set it, not "PIN salah"; nothing is counted."""
+    unit = make_unit(db.session)
+    assert unit.kiosk_pin_hash is None
+    tablet = pair_tablet(app, db, unit)
+    tablet.post("/kiosk/staff/pin", {"pin": "1234"})
+    assert "PIN belum diatur — atur di halaman Tablet" in tablet.html
+    assert "PIN salah" not in tablet.html and "Menu petugas" not in tablet.html
+    assert db.session.scalar(select(func.count()).select_from(KioskPinAttempt)) == 0

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_today, utcnow
 from skm.core.errors import DomainError
+from skm.core.formatting import unit_datetime_id
 from skm.intake.tables import (
     MAX_ROWS,
     PROFILE_COLUMNS,
@@ -255,7 +256,7 @@ def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel:
     earlier = previous_import(session, unit, preview.fingerprint)
     if earlier is not None and not allow_duplicate:
         raise ImportRejected([
-            f"Data yang sama sudah diimpor pada {earlier.created_at:%d-%m-%Y %H.%M} UTC "
+            f"Data yang sama sudah diimpor pada {unit_datetime_id(unit, earlier.created_at)} "
             f"dari berkas {earlier.filename} ({earlier.row_count} baris)."
         ])
     for name in preview.new_services:

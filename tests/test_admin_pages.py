@@ -1,0 +1,99 @@
+"""Issue 17, admin pages: times in the unit's zone, channels in words, the tablet page,
+the CSV's Content-Type, the favicon."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from skm.intake.importer import ImportRejected, commit_import, preview_import
+from skm.models import ImportBatch, PeriodUnitLog
+from skm.survey.period_admin import close_period
+from tests.factories import login, make_period, make_response, make_unit, make_user
+
+
+def url(app, endpoint: str, **values) -> str:
+    """Admin URLs by endpoint name (the unit pages' paths are being regrouped)."""
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+STORED = dt.datetime(2023, 8, 4, 1, 15)  # UTC; 09.15 in WITA (UTC+8)
+
+
+def test_period_log_and_closing_show_the_units_time(db, client):
+    unit = make_unit(db.session, timezone="WITA")
+    period = make_period(db.session)
+    admin = make_user(db.session)
+    close_period(db.session, period, unit, admin, "selesai")
+    for entry in db.session.scalars(select(PeriodUnitLog)):
+        entry.at = STORED
+    db.session.flush()
+    from skm.models import PeriodUnit
+
+    db.session.scalar(select(PeriodUnit)).closed_at = STORED
+    db.session.commit()
+    login(client)
+    page = client.get(f"/admin/periods/{period.id}").get_data(as_text=True)
+    assert "4 Agustus 2023 09.15 WITA" in page and "01.15" not in page and "UTC" not in page
+
+
+def test_duplicate_import_message_shows_the_units_time(db):
+    unit = make_unit(db.session, timezone="WIT")
+    content = (b"tanggal,layanan,U1,U2,U3,U4,U5,U6,U7,U8,U9\n"
+               b"2023-08-01,Layanan A,4,3,3,4,3,4,4,2,3\n")
+    commit_import(db.session, unit, preview_import(db.session, unit, "a.csv", content))
+    db.session.scalar(select(ImportBatch)).created_at = STORED
+    db.session.commit()
+    with pytest.raises(ImportRejected) as exc:
+        commit_import(db.session, unit, preview_import(db.session, unit, "b.csv", content))
+    assert "4 Agustus 2023 10.15 WIT" in str(exc.value) and "UTC" not in str(exc.value)
+
+
+def test_channels_are_shown_in_words(db, client):
+    unit = make_unit(db.session)
+    period = make_period(db.session)
+    make_response(db.session, unit, [4] * 9, channel="import", suggestion="Ruang tunggu panas")
+    flagged = make_response(db.session, unit, [1] * 9, channel="kiosk")
+    flagged.flagged, flagged.flag_reason = True, "terlalu cepat"
+    make_user(db.session)
+    db.session.commit()
+    login(client)
+    suggestions = client.get(f"/admin/results/suggestions?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    assert "Impor berkas" in suggestions and "<td>import</td>" not in suggestions
+    review = client.get(f"/admin/results/flagged?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    assert "Kios layar sentuh" in review and "<td>kiosk</td>" not in review
+
+
+def test_tablet_page_points_to_the_pin_page(app, db, client):
+    unit = make_unit(db.session)
+    make_user(db.session)
+    db.session.commit()
+    login(client)
+    page = client.get(url(app, "admin.devices", unit_id=unit.id)).get_data(as_text=True)
+    assert "set-kiosk-pin" not in page and "PIN petugas kiosk belum diatur" in page
+    assert f'href="{url(app, "admin.unit_pin", unit_id=unit.id)}"' in page
+
+
+def test_csv_download_has_one_charset(db, client):
+    unit = make_unit(db.session)
+    period = make_period(db.session)
+    make_response(db.session, unit, [4] * 9)
+    make_user(db.session)
+    db.session.commit()
+    login(client)
+    r = client.get(f"/admin/data/{unit.id}/ekspor/{period.id}/responden.csv")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_favicon_is_linked_and_served(db, client):
+    make_user(db.session)
+    db.session.commit()
+    page = client.get("/admin/login").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.data.startswith(b"<svg")
