@@ -23,7 +23,7 @@ from . import bp
 from .auth import get_unit, roles_required
 
 DATA_ROLES = ("admin", "manager")
-IMPORT_ROLES = ("admin",)
+IMPORT_ROLES = ("admin", "manager")  # a manager for their own units
 ALL_ROLES = ("admin", "manager", "operator")
 CHANNELS = {"import": "Impor (spreadsheet)", "paper": "Formulir kertas", "online": "Formulir daring"}
 UPLOAD_MAX_AGE = 24 * 3600

@@ -97,3 +97,30 @@ def test_favicon_is_linked_and_served(db, client):
     assert 'rel="icon" href="/static/favicon.svg"' in page
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.data.startswith(b"<svg")
+
+
+def test_manager_sets_signature_block_and_population_of_own_unit(app, db, client, no_csrf):
+    from skm.survey.period_admin import period_unit
+
+    unit = make_unit(db.session)
+    period = make_period(db.session, population=500)
+    make_user(db.session, "mgr", "manager", [unit])
+    db.session.commit()
+    login(client, "mgr")
+    page = url(app, "admin.unit_signature", unit_id=unit.id)
+    values = {"city": "Bengkayang", "head_name": "Dr. Sri Wahyuni", "head_position": "Kepala Dinas",
+              "head_rank": "Pembina (IV/a)", "head_nip": "19700101 199003 2 001"}
+    bad = client.post(page, data={**values, "head_nip": "NIP-123"})
+    assert bad.status_code == 200 and "NIP hanya boleh berisi angka" in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert unit.head_name == ""  # nothing changed
+    assert client.post(page, data=values).status_code == 302
+    db.session.expire_all()
+    assert (unit.city, unit.head_name, unit.head_nip) == ("Bengkayang", "Dr. Sri Wahyuni", "19700101 199003 2 001")
+    r = client.post(url(app, "admin.period_population", period_id=period.id, unit_id=unit.id),
+                    data={"population": "1200"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert period_unit(db.session, period, unit).population == 1200
+    detail = client.get(url(app, "admin.period_detail", period_id=period.id)).get_data(as_text=True)
+    assert 'name="population"' in detail
