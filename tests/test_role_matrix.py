@@ -9,9 +9,9 @@ import pytest
 from tests.factories import login
 from tests.test_admin_access import _admin_rules, _url, world  # noqa: F401  (the access walk's world)
 
-A, M, O = "admin", "manager", "operator"
-ALL = (A, M, O)
-USERNAMES = {A: "admin", M: "manajer", O: "operator"}
+A, M, OP = "admin", "manager", "operator"
+ALL = (A, M, OP)
+USERNAMES = {A: "admin", M: "manajer", OP: "operator"}
 
 # (endpoint, method): roles allowed. Keep in step with the README table.
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
@@ -41,8 +41,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("admin.unit_alert_rule", "POST"): (A,),
     ("admin.unit_signature", "GET"): (A, M),
     ("admin.unit_signature", "POST"): (A, M),
-    ("admin.unit_pin", "GET"): (A, O),
-    ("admin.unit_pin", "POST"): (A, O),
+    ("admin.unit_pin", "GET"): (A, OP),
+    ("admin.unit_pin", "POST"): (A, OP),
     # tablets
     ("admin.devices_home", "GET"): (A,),
     ("admin.devices", "GET"): (A,),
