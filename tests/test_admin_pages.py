@@ -124,3 +124,59 @@ def test_manager_sets_signature_block_and_population_of_own_unit(app, db, client
     assert period_unit(db.session, period, unit).population == 1200
     detail = client.get(url(app, "admin.period_detail", period_id=period.id)).get_data(as_text=True)
     assert 'name="population"' in detail
+
+
+def test_home_page_is_the_managers_start(app, db, client):
+    """Per unit: IKM of the reporting period and of the collecting period so far, the sample
+    progress, the trend, RTL done/overdue and today's alerts, each a link to its page."""
+    from skm.core.clock import unit_today
+    from skm.core.formatting import number_id
+    from skm.followup import actions
+    from skm.followup import plans as F
+    from skm.scoring.results import period_results
+    from skm.scoring.sample_size import krejcie_morgan
+    from skm.survey.periods import quarter
+
+    unit = make_unit(db.session, "DPM", "Dinas Penanaman Modal")
+    alarm = make_unit(db.session, "KEL", "Kelurahan Sukamaju")
+    today = unit_today(unit)
+    q = (today.month - 1) // 3 + 1
+    spans = [quarter(today.year - (q - k <= 0), (q - k - 1) % 4 + 1) for k in (3, 2, 1, 0)]
+    periods = [make_period(db.session, s) for s in spans[:3]] + [make_period(db.session, spans[3], population=200)]
+    for n, period in enumerate(periods[:3]):
+        for i in range(5):
+            make_response(db.session, unit, [2 + (i + n) % 3] * 9, day=period.start_date + dt.timedelta(days=i))
+    for _ in range(4):  # four low ratings within minutes, today: an alert for KEL
+        make_response(db.session, alarm, [1] * 9, day=unit_today(alarm), survey_time=dt.time(9, 5))
+    mgr = make_user(db.session, "mgr", "manager", [unit, alarm])
+    reporting = periods[2]
+    plan = F.create_plan(db.session, unit, reporting, mgr)
+    for p in plan.priorities:
+        actions.add_action(db.session, p, mgr, "Perbaiki", spans[0].start.year, [spans[0].start.month // 3 + 1],
+                           "Seksi Pelayanan", confirmed=True)  # scheduled long ago: overdue
+    F.finalize_plan(db.session, plan, mgr)
+    db.session.commit()
+    ikms = [period_results(db.session, unit, p).scores.ikm for p in periods[:3]]
+    login(client, "mgr")
+    page = client.get("/admin/").get_data(as_text=True)
+    row = page[page.index(f'id="unit-{unit.id}"'):page.index(f'id="unit-{alarm.id}"')]  # units by name
+    results = url(app, "admin.results", unit=unit.id, period=reporting.id).replace("&", "&amp;")
+    assert f'href="{results}"' in row and number_id(ikms[2]) in row and reporting.name in row
+    collecting = url(app, "admin.results", unit=unit.id, period=periods[3].id).replace("&", "&amp;")
+    assert f'href="{collecting}"' in row and f"{periods[3].name} sejauh ini, 0 responden" in row
+    assert f"0 dari {krejcie_morgan(200)}" in row
+    import re
+
+    trend_text = re.sub(r"<span title=\"[^\"]*\">|</span>", "", row)
+    assert " → ".join(number_id(x) for x in ikms) in trend_text
+    n = len(plan.actions)
+    assert f"0 dari {n} terlaksana" in row and f"{n} terlambat" in row
+    assert url(app, "admin.followup_unit", unit_id=unit.id) in row
+    assert "Tidak ada" in row  # no alert for DPM
+    other = page[page.index(f'id="unit-{alarm.id}"'):]
+    from skm.scoring.analytics import recent_alerts
+
+    fired = len(recent_alerts(db.session, alarm, days=1))
+    assert fired == 9  # one per element rated 1
+    assert f"{fired} kejadian nilai rendah hari ini" in other
+    assert url(app, "admin.alerts", unit=alarm.id) in other
