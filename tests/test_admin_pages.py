@@ -180,3 +180,39 @@ def test_home_page_is_the_managers_start(app, db, client):
     assert fired == 9  # one per element rated 1
     assert f"{fired} kejadian nilai rendah hari ini" in other
     assert url(app, "admin.alerts", unit=alarm.id) in other
+
+
+def test_import_preview_shows_dates_and_periods_and_links_the_results_after(app, db, client, no_csrf):
+    import io
+    import re
+
+    from skm.survey.periods import full_year, quarter
+
+    unit = make_unit(db.session)
+    q3 = make_period(db.session, quarter(2023, 3))
+    q4 = make_period(db.session, quarter(2023, 4))
+    make_period(db.session, full_year(2023))  # the year contains both quarters: the quarter is named
+    make_user(db.session, "mgr", "manager", [unit])
+    db.session.commit()
+    head = "tanggal,layanan,U1,U2,U3,U4,U5,U6,U7,U8,U9\n"
+    rows = ["2023-09-28,Layanan A,4,3,3,4,3,4,4,2,3", "2023-09-30,Layanan A,3,3,3,4,3,4,4,2,3",
+            "2023-10-02,Layanan B,4,4,3,4,3,4,4,2,3", "2024-02-01,Layanan B,4,4,4,4,3,4,4,2,3"]
+    login(client, "mgr")
+    r = client.post(url(app, "admin.data_import_preview", unit_id=unit.id), content_type="multipart/form-data",
+                    data={"berkas": (io.BytesIO((head + "\n".join(rows) + "\n").encode()), "a.csv"),
+                          "kanal": "import"})
+    page = r.get_data(as_text=True)
+    span = page[page.index('id="import-span"'):]
+    span = " ".join(span[:span.index("</p>")].split())
+    assert "28 September 2023 s.d. 1 Februari 2024" in span
+    assert "Triwulan III 2023</strong> (2 baris)" in span and "Triwulan IV 2023</strong> (1 baris)" in span
+    assert "di luar periode mana pun</strong> (1 baris)" in span
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    r = client.post(url(app, "admin.data_import_commit", unit_id=unit.id), data={"token": token})
+    assert r.status_code == 302
+    after = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "berhasil diimpor" in after
+    q3_results = url(app, "admin.results", unit=unit.id, period=q3.id).replace("&", "&amp;")
+    assert f'href="{q3_results}">Lihat hasil Triwulan III 2023' in after
+    assert url(app, "admin.results", unit=unit.id, period=q4.id).replace("&", "&amp;") in after
+

@@ -199,12 +199,13 @@ def check_kiosk_pin(session: Session, device: Device, pin: str, now: Optional[dt
     A unit without a PIN yet is told so (nothing is recorded: no PIN can be right)."""
     now = now or utcnow()
     unit = session.get(Unit, device.unit_id)
-    if not unit.kiosk_pin_hash:
+    pin_hash = unit.kiosk_pin_hash if unit is not None else None
+    if not pin_hash:
         raise DomainError(PIN_NOT_SET)
     if pin_locked_for(session, device, now):
         raise DomainError("Terlalu banyak PIN salah. Tunggu beberapa menit lalu coba lagi.")
     pin = (pin or "").strip()
-    ok = bool(unit.kiosk_pin_hash) and len(pin) <= MAX_PIN and check_password_hash(unit.kiosk_pin_hash, pin)
+    ok = len(pin) <= MAX_PIN and check_password_hash(pin_hash, pin)
     if ok:
         session.execute(delete(KioskPinAttempt).where(KioskPinAttempt.device_id == device.id))
     else:
