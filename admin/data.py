@@ -18,13 +18,14 @@ from skm.extensions import db
 from skm.intake.importer import ImportRejected, commit_import, preview_import, previous_import
 from skm.models import Period, Unit
 from skm.reports import exports, questionnaire, workbooks
+from skm.survey.reporting import import_batch_span
 
 from . import bp
 from .auth import get_unit, roles_required
 from .common import unit_picker
 
 DATA_ROLES = ("admin", "manager")
-IMPORT_ROLES = ("admin",)
+IMPORT_ROLES = ("admin", "manager")  # a manager for their own units
 ALL_ROLES = ("admin", "manager", "operator")
 CHANNELS = {"import": "Impor (spreadsheet)", "paper": "Formulir kertas", "online": "Formulir daring"}
 UPLOAD_MAX_AGE = 24 * 3600
@@ -57,7 +58,7 @@ def _sweep_uploads(folder: Path) -> None:
 
 
 def _download(content: bytes, filename: str, mimetype: str) -> FlaskResponse:
-    response = FlaskResponse(content, mimetype=mimetype)
+    response = FlaskResponse(content, content_type=mimetype)  # content_type: a charset given is kept, not doubled
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -67,9 +68,9 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "data"
 
 
-def _render_index(unit: Unit, errors: list[str] | None = None, status: int = 200):
+def _render_index(unit: Unit, errors: list[str] | None = None, status: int = 200, imported=None):
     periods = db.session.scalars(select(Period).order_by(Period.start_date.desc())).all()
-    return render_template("admin/data/index.html", unit=unit, periods=periods, errors=errors or [],
+    return render_template("admin/data/index.html", unit=unit, periods=periods, errors=errors or [], imported=imported,
                            channels=CHANNELS, can_import=current_user.role in IMPORT_ROLES), status
 
 
@@ -82,7 +83,10 @@ def data_index():
 @bp.route("/units/<int:unit_id>/data")
 @roles_required(*DATA_ROLES)
 def data_unit(unit_id: int):
-    return _render_index(get_unit(unit_id))
+    unit = get_unit(unit_id)
+    batch = request.args.get("impor", "")
+    span = import_batch_span(db.session, unit, int(batch)) if batch.isdigit() and len(batch) < 10 else None
+    return _render_index(unit, imported=span)
 
 
 @bp.route("/units/<int:unit_id>/data/kuesioner")
@@ -196,4 +200,4 @@ def data_import_commit(unit_id: int):
             except OSError:
                 pass
     flash(f"{batch.row_count} responden dari {batch.filename} berhasil diimpor.")
-    return redirect(url_for("admin.data_unit", unit_id=unit.id))
+    return redirect(url_for("admin.data_unit", unit_id=unit.id, impor=batch.id))

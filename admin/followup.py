@@ -114,7 +114,13 @@ def followup_new(unit_id: int, period_id: int):
                            selected=selected, forum_date=forum_date, error=error)
 
 
-def _render_plan(plan: FollowUpPlan, errors: dict | None = None, drafts: dict | None = None):
+def _confirmed() -> bool:
+    """The manager ticked "tetap simpan" under the date warnings (skm.followup.actions rules)."""
+    return request.form.get("konfirmasi") == "1"
+
+
+def _render_plan(plan: FollowUpPlan, errors: dict | None = None, drafts: dict | None = None,
+                 confirms: dict | None = None):
     unit = plan.unit
     today = progress.unit_today(unit)
     return render_template(
@@ -122,6 +128,7 @@ def _render_plan(plan: FollowUpPlan, errors: dict | None = None, drafts: dict | 
         share=progress.share_done(plan.actions), effects=progress.plan_effects(db.session, plan, today),
         overdue={a.id for a in plan.actions if progress.is_overdue(a, today)},
         editable=common.can_edit(current_user, unit.id), errors=errors or {}, drafts=drafts or {},
+        confirms=confirms or {},
         default_year=plan.period.end_date.year + (1 if plan.period.end_date.month == 12 else 0),
         F=common,
     )
@@ -206,11 +213,16 @@ def followup_action_add(priority_id: int):
     _require_edit(priority.plan.unit_id)
     plan_id = priority.plan_id
     fields = _action_fields()
-    return commit_or_rerender(
-        lambda: actions.add_action(db.session, priority, current_user, **fields),
-        lambda error: _render_plan(_plan_or_404(plan_id), errors={priority_id: error}, drafts={priority_id: fields}),
-        "Rencana aksi ditambahkan.",
-        url_for("admin.followup_plan", plan_id=plan_id, _anchor=f"prioritas-{priority_id}"))
+    try:
+        actions.add_action(db.session, priority, current_user, **fields, confirmed=_confirmed())
+    except DomainError as exc:
+        db.session.rollback()
+        confirm = isinstance(exc, actions.ConfirmationRequired)
+        return _render_plan(_plan_or_404(plan_id), errors={priority_id: str(exc)}, drafts={priority_id: fields},
+                            confirms={priority_id: exc.warnings} if confirm else None)
+    db.session.commit()
+    flash("Rencana aksi ditambahkan.")
+    return redirect(url_for("admin.followup_plan", plan_id=plan_id, _anchor=f"prioritas-{priority_id}"))
 
 
 @bp.route("/rtl/action/<int:action_id>/edit", methods=["GET", "POST"])
@@ -222,20 +234,24 @@ def followup_action_edit(action_id: int):
     if plan.final:
         flash("RTL sudah final dan tidak dapat diubah lagi.")
         return redirect(url_for("admin.followup_action", action_id=action.id))
-
-    def page(action: FollowUpAction, fields: dict, error: str | None):
-        return render_template("admin/followup/action_edit.html", action=action, plan=action.priority.plan,
-                               fields=fields, error=error)
-
+    error, confirm = None, None
+    fields = {"program": action.program, "year": action.year, "quarters": [str(q) for q in action.quarters],
+              "pic": action.pic}
     if request.method == "POST":
         fields = _action_fields()
-        return commit_or_rerender(
-            lambda: actions.update_action(db.session, action, current_user, **fields),
-            lambda error: page(_action_or_404(action_id), fields, error),
-            "Rencana aksi disimpan.",
-            url_for("admin.followup_plan", plan_id=plan.id))
-    return page(action, {"program": action.program, "year": action.year, "pic": action.pic,
-                         "quarters": [str(q) for q in action.quarters]}, None)
+        try:
+            actions.update_action(db.session, action, current_user, **fields, confirmed=_confirmed())
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc)
+            confirm = getattr(exc, "warnings", None)
+            action = _action_or_404(action_id)
+        else:
+            db.session.commit()
+            flash("Rencana aksi disimpan.")
+            return redirect(url_for("admin.followup_plan", plan_id=plan.id))
+    return render_template("admin/followup/action_edit.html", action=action, plan=action.priority.plan,
+                           fields=fields, error=error, confirm=confirm)
 
 
 @bp.route("/rtl/action/<int:action_id>/delete", methods=["POST"])
@@ -261,7 +277,7 @@ def _action_context(action: FollowUpAction, **extra) -> dict:
         "action": action, "plan": plan, "unit": plan.unit, "period": plan.period,
         "effect": progress.plan_effects(db.session, plan, today).get(action.priority.element_code),
         "overdue": progress.is_overdue(action, today), "editable": common.can_edit(current_user, plan.unit_id),
-        "F": common, "real_error": None, "photo_error": None, "saved": False, "form": None,
+        "F": common, "real_error": None, "photo_error": None, "saved": False, "form": None, "confirm": None,
     }
     ctx.update(extra)
     return ctx
@@ -285,10 +301,11 @@ def followup_realization(action_id: int):
     try:
         actions.record_realization(db.session, action, current_user, **{
             k: (v.strip() or None) if k in ("done_start", "done_end", "target_date") else v
-            for k, v in form.items()})
+            for k, v in form.items()}, confirmed=_confirmed())
     except DomainError as exc:
         db.session.rollback()
-        ctx = _action_context(_action_or_404(action_id), real_error=str(exc), form=form)
+        ctx = _action_context(_action_or_404(action_id), real_error=str(exc), form=form,
+                              confirm=getattr(exc, "warnings", None))
     else:
         db.session.commit()
         if not partial:

@@ -95,7 +95,7 @@ def _period_and_unit(period_id: int, unit_id: int):
 
 
 @bp.route("/periods/<int:period_id>/units/<int:unit_id>/population", methods=["POST"])
-@roles_required("admin")
+@roles_required("admin", "manager")  # a manager for their own units (unit check in _period_and_unit)
 def period_population(period_id: int, unit_id: int):
     period, unit = _period_and_unit(period_id, unit_id)
     try:

@@ -18,6 +18,7 @@ from skm.survey.unit_settings import (
     questionnaire_from_rows,
     set_service_retired,
     store_logo,
+    update_signature_block,
     update_unit_settings,
 )
 from skm.survey.units import create_unit
@@ -65,6 +66,25 @@ def unit_settings(unit_id: int):
             return redirect(url_for("admin.unit_settings", unit_id=unit.id))
     return render_template("admin/units/settings.html", unit=unit, errors=errors, form=form,
                            timezones=TIMEZONES, logo_max_mb=LOGO_MAX_BYTES // (1024 * 1024))
+
+
+@bp.route("/units/<int:unit_id>/tanda-tangan", methods=["GET", "POST"])
+@roles_required("admin", "manager")
+def unit_signature(unit_id: int):
+    """The reports' signature block: an admin, or the manager of this unit."""
+    unit = get_unit(unit_id)
+    errors: list[str] = []
+    form = None
+    if request.method == "POST":
+        form = request.form
+        errors = update_signature_block(db.session, unit, request.form.to_dict())
+        if errors:
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash("Blok tanda tangan disimpan.")
+            return redirect(url_for("admin.unit_signature", unit_id=unit.id))
+    return render_template("admin/units/signature.html", unit=unit, errors=errors, form=form)
 
 
 @bp.route("/units/<int:unit_id>/logo", methods=["POST"])

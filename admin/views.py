@@ -20,7 +20,7 @@ from skm.accounts import (
 )
 from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.scoring.analytics import recent_alerts
+from skm.reports.overview import overview
 
 from . import bp
 from .auth import accessible_units, roles_required
@@ -151,7 +151,5 @@ def end_own_sessions():
 @login_required
 def index():
     units = accessible_units()
-    alerts = {}
-    if current_user.role in ("admin", "manager"):
-        alerts = {u.id: recent_alerts(db.session, u, days=1) for u in units}
-    return render_template("admin/index.html", units=units, alerts=alerts)
+    rows = overview(db.session, units) if current_user.role in ("admin", "manager") else []
+    return render_template("admin/index.html", units=units, rows=rows)

@@ -80,11 +80,13 @@ def register_web(app: Flask) -> None:
         date_id=formatting.date_id,
         datetime_id=formatting.datetime_id,
         ranked=formatting.ranked_text,
+        channel=formatting.channel_label,
     )
     # The grade bands and their colours, one definition (skm.scoring.ikm) for every screen,
     # chart macro and PDF template (all rendered by this environment).
     app.jinja_env.globals.update(
         unit_datetime=clock.unit_datetime,
+        unit_time=formatting.unit_datetime_id,
         grade_bands=ikm.GRADE_BANDS,
         grade_band=ikm.BAND,
         grade_color=ikm.grade_color,

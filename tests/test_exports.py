@@ -320,7 +320,7 @@ def test_export_routes_and_access(db, client):
     assert client.get(f"/admin/units/{unit.id}/data/ekspor/9999/hasil.xlsx").status_code == 404
     assert client.get(f"/admin/units/{other.id}/data/ekspor/{period.id}/hasil.xlsx").status_code == 403
     page = client.get(f"/admin/units/{unit.id}/data").get_data(as_text=True)
-    assert "pengolahan-data.xlsx" in page and "Impor responden" not in page  # managers export, not import
+    assert "pengolahan-data.xlsx" in page and "Impor responden" in page  # managers export and import (issue 17)
     client = switch_user(client, "op")
     assert client.get(f"/admin/units/{unit.id}/data/ekspor/{period.id}/hasil.xlsx").status_code == 403
     assert client.get(f"/admin/units/{unit.id}/data").status_code == 403

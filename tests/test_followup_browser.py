@@ -73,7 +73,7 @@ def test_manager_plans_and_marks_an_action_sudah_with_photo(db, live_server, pag
     page.screenshot(path=os.path.join(shots, "03-plan-final.png"), full_page=True)
 
     # Mark the first action Sudah with a description and a date; htmx swaps the section.
-    page.locator("table.actions td.links a", has_text="Realisasi").first.click()
+    page.locator("table.rtl-actions td.links a", has_text="Realisasi").first.click()
     page.wait_for_selector("form.realization-form")
     page.check("input[name=status][value=sudah]")
     assert not page.is_visible("textarea[name=pending_reason]")  # Belum-only fields hide

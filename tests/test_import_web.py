@@ -219,17 +219,28 @@ def test_no_file_and_bad_channel(db, admin_client):
     assert "Kanal tidak dikenal" in r.get_data(as_text=True)
 
 
-def test_only_admins_import(db, client):
+def test_managers_import_into_their_own_units_only(db, client):
+    """Issue 17: a manager imports for their own unit (this test used to expect 403: admins only);
+    another unit's import stays refused (operators: tests/test_role_matrix.py)."""
     unit = make_unit(db.session)
+    other = make_unit(db.session, "LAIN", "Unit Lain")
     make_user(db.session, "mgr", "manager", [unit])
     db.session.commit()
     login(client, "mgr")
     g.pop("csrf_token", None)
     page = client.get(f"/admin/units/{unit.id}/data").get_data(as_text=True)
-    r = client.post(f"/admin/units/{unit.id}/data/impor", content_type="multipart/form-data",
+    assert "Impor responden" in page
+    r = client.post(f"/admin/units/{other.id}/data/impor", content_type="multipart/form-data",
                     data={"csrf_token": _token(page), "berkas": (io.BytesIO(_rows(3).encode()), "a.csv")})
     assert r.status_code == 403
-    assert _count(db) == 0
+    r = client.post(f"/admin/units/{unit.id}/data/impor", content_type="multipart/form-data",
+                    data={"csrf_token": _token(page), "berkas": (io.BytesIO(_rows(3).encode()), "a.csv")})
+    assert r.status_code == 200
+    preview = r.get_data(as_text=True)
+    token = re.search(r'name="token" value="([0-9a-f]+)"', preview).group(1)
+    assert client.post(f"/admin/units/{unit.id}/data/impor/simpan",
+                       data={"csrf_token": _token(preview), "token": token}).status_code == 302
+    assert _count(db) == 3
 
 
 def test_a_failure_half_way_through_the_commit_leaves_nothing(db, admin_client, monkeypatch):

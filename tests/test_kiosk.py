@@ -363,11 +363,11 @@ def test_scripted_burst_is_stored_flagged_not_counted_until_accepted(app, db, cl
 
     period = make_period(db.session, PeriodSpan("Hari ini", "custom", day, day))
     db.session.commit()
-    page = client.get(f"/admin/results/flagged?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/results/flagged?period={period.id}").get_data(as_text=True)
     assert page.count("menunggu tinjauan") == 12 and "Terima yang dipilih" in page and "Kecualikan" in page
-    page = client.get(f"/admin/results?unit={unit.id}&period={period.id}").get_data(as_text=True)
+    page = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
     assert "12 menunggu tinjauan (belum dihitung)" in page
-    client.post(f"/admin/results/flagged?unit={unit.id}&period={period.id}",
+    client.post(f"/admin/units/{unit.id}/results/flagged?period={period.id}",
                 data={"response": [str(r.id) for r in flagged[:3]], "action": "include"})
     db.session.expire_all()
     sql, recomputed = _kiosk_figures(db, unit)
@@ -575,3 +575,14 @@ def test_unit_logo_is_served_locally(app, db):
     unit.logo_path = "../secret_key"
     db.session.commit()
     assert tablet.client.get("/kiosk/logo").status_code == 404
+
+
+def test_staff_pad_says_when_no_pin_is_set(app, db):
+    """A unit without a kiosk PIN: the pad says where to set it, not "PIN salah"; nothing is counted."""
+    unit = make_unit(db.session)
+    assert unit.kiosk_pin_hash is None
+    tablet = pair_tablet(app, db, unit)
+    tablet.post("/kiosk/staff/pin", {"pin": "1234"})
+    assert "PIN belum diatur — atur di halaman Tablet" in tablet.html
+    assert "PIN salah" not in tablet.html and "Menu petugas" not in tablet.html
+    assert db.session.scalar(select(func.count()).select_from(KioskPinAttempt)) == 0

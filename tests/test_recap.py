@@ -53,8 +53,9 @@ def setup(app, db):
     for a in bad.answers:
         a.excluded = True
     plan = followup.create_plan(db.session, units["BESAR"], period, admin)
-    done = actions.add_action(db.session, plan.priorities[0], admin, "Sudah", 2023, [3], "PJ")
-    actions.add_action(db.session, plan.priorities[1], admin, "Terlambat", 2023, [3], "PJ")
+    # scheduled inside the surveyed quarter on purpose (overdue at once): confirmed past the date warning
+    done = actions.add_action(db.session, plan.priorities[0], admin, "Sudah", 2023, [3], "PJ", confirmed=True)
+    actions.add_action(db.session, plan.priorities[1], admin, "Terlambat", 2023, [3], "PJ", confirmed=True)
     for p in plan.priorities[2:]:
         actions.add_action(db.session, p, admin, "Nanti", 2030, [4], "PJ")
     followup.finalize_plan(db.session, plan, admin)

@@ -42,6 +42,26 @@ def datetime_id(value: dt.datetime | None) -> str:
     return format_datetime(value, format="d MMMM y HH.mm", locale=LOCALE)
 
 
+def unit_datetime_id(unit, utc: dt.datetime | None) -> str:
+    """A stored UTC time as the unit's local time with its zone: "4 Agustus 2023 09.15 WITA"."""
+    from skm.core.clock import unit_datetime
+
+    if utc is None:
+        return "–"
+    return f"{datetime_id(unit_datetime(unit, utc))} {unit.timezone}"
+
+
+# How each response channel is named to people (screens in sentence case, reports mid-sentence).
+CHANNEL_LABELS = {"kiosk": "kios layar sentuh", "paper": "kuesioner kertas", "import": "impor berkas",
+                  "online": "formulir daring"}
+
+
+def channel_label(code: str | None) -> str:
+    """A channel in words for a screen: "Impor berkas", not "import" (an unknown code as it is)."""
+    text = CHANNEL_LABELS.get(code or "", code or "–")
+    return text[:1].upper() + text[1:]
+
+
 def date_range_id(start: dt.date, end: dt.date) -> str:
     """1 Oktober s.d. 17 November 2023 (the year once when both share it)."""
     if start.year == end.year:

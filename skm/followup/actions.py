@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
-from skm.core.formatting import date_id
+from skm.core.formatting import date_id, date_range_id
 from skm.core.parsing import parse_int
 from skm.followup.common import MAX_SHORT, STATUS_LABELS, _clean, _log, _require_editable, schedule_label, when_label
 from skm.followup.photos import _remove_photo_files
@@ -22,6 +22,56 @@ from skm.models import (
     FollowUpPriority,
     User,
 )
+from skm.survey.periods import quarter
+
+# --------------------------------------------------------------------------- date checks
+
+
+class ConfirmationRequired(DomainError):
+    """Dates that are allowed but unusual: stored only when the manager confirms (``confirmed=True``).
+    ``warnings`` lists each reason in Bahasa Indonesia; nothing changed."""
+
+    def __init__(self, warnings: list[str]):
+        super().__init__(" ".join(warnings))
+        self.warnings = warnings
+
+
+def schedule_warnings(plan, year: int, quarters: Sequence[int]) -> list[str]:
+    """An action scheduled inside (or before) the surveyed period itself, or ending before the
+    Forum Konsultasi Publik: allowed, but only after a warning."""
+    period = plan.period
+    warnings = []
+    for q in quarters:
+        start, end = quarter(year, q).start, quarter(year, q).end
+        span = f"TW {q} {year} ({date_range_id(start, end)})"
+        if start <= period.end_date:
+            where = "sebelum" if end < period.start_date else "di dalam"
+            warnings.append(f"{span} jatuh {where} periode yang disurvei ({period.name}); tindak lanjut "
+                            "biasanya dijadwalkan setelah hasil survei diketahui.")
+        if plan.forum_date is not None and end < plan.forum_date:
+            warnings.append(f"{span} berakhir sebelum Forum Konsultasi Publik ({date_id(plan.forum_date)}).")
+    return warnings
+
+
+def realization_warnings(action: FollowUpAction, start: Optional[dt.date]) -> list[str]:
+    """Done before it was planned (before its first scheduled quarter) or before the forum."""
+    if start is None or not action.quarters:
+        return []
+    warnings = []
+    planned = quarter(action.year, min(action.quarters)).start
+    if start < planned:
+        warnings.append(f"Tanggal pelaksanaan {date_id(start)} sebelum jadwal rencananya "
+                        f"({schedule_label(action)}, mulai {date_id(planned)}).")
+    forum = action.priority.plan.forum_date
+    if forum is not None and start < forum:
+        warnings.append(f"Tanggal pelaksanaan {date_id(start)} sebelum Forum Konsultasi Publik ({date_id(forum)}).")
+    return warnings
+
+
+def _confirm(warnings: list[str], confirmed: bool) -> None:
+    if warnings and not confirmed:
+        raise ConfirmationRequired(warnings)
+
 
 # --------------------------------------------------------------------------- actions (plan part)
 
@@ -44,12 +94,15 @@ def _check_schedule(year, quarters) -> tuple[int, list[int]]:
 
 
 def add_action(session: Session, priority: FollowUpPriority, user: Optional[User], program: str,
-               year, quarters: Sequence, pic: str) -> FollowUpAction:
+               year, quarters: Sequence, pic: str, confirmed: bool = False) -> FollowUpAction:
+    """A planned action; a schedule in or before the surveyed period or before the forum needs
+    ``confirmed`` (else ConfirmationRequired)."""
     plan = priority.plan
     _require_editable(plan)
     program = _clean(program, "Program/kegiatan", required=True)
     pic = _clean(pic, "Penanggung jawab", MAX_SHORT, required=True)
     year, qs = _check_schedule(year, quarters)
+    _confirm(schedule_warnings(plan, year, qs), confirmed)
     action = FollowUpAction(program=program, year=year, pic=pic, position=len(priority.actions),
                             **{f"tw{q}": q in qs for q in (1, 2, 3, 4)})
     priority.actions.append(action)
@@ -59,12 +112,13 @@ def add_action(session: Session, priority: FollowUpPriority, user: Optional[User
 
 
 def update_action(session: Session, action: FollowUpAction, user: Optional[User], program: str,
-                  year, quarters: Sequence, pic: str) -> FollowUpAction:
+                  year, quarters: Sequence, pic: str, confirmed: bool = False) -> FollowUpAction:
     plan = action.priority.plan
     _require_editable(plan)
     program = _clean(program, "Program/kegiatan", required=True)
     pic = _clean(pic, "Penanggung jawab", MAX_SHORT, required=True)
     year, qs = _check_schedule(year, quarters)
+    _confirm(schedule_warnings(plan, year, qs), confirmed)
     old_schedule = schedule_label(action)
     if action.program != program:
         _log(session, plan, user, "program", action.program, program, action)
@@ -116,8 +170,9 @@ def parse_date(value, label: str, required: bool = False) -> Optional[dt.date]:
 def record_realization(session: Session, action: FollowUpAction, user: Optional[User], *, status: str,
                        realization: str = "", done_start=None, done_end=None, obstacles: str = "",
                        pending_reason: str = "", strategy: str = "", target_date=None,
-                       pending_pic: str = "") -> FollowUpAction:
+                       pending_pic: str = "", confirmed: bool = False) -> FollowUpAction:
     """Mark an action Sudah (what was done and when) or Belum (why, strategy, target date, PJ).
+    Done before its planned quarter or before the forum needs ``confirmed`` (ConfirmationRequired).
 
     Every changed field is recorded in the history with the user and the time.
     Nothing changes when the input is refused.
@@ -142,6 +197,8 @@ def record_realization(session: Session, action: FollowUpAction, user: Optional[
     strategy = _clean(strategy, "Strategi penyelesaian", required=belum)
     target = parse_date(target_date, "Target waktu penyelesaian", required=belum)
     pending_pic = _clean(pending_pic, "Penanggung jawab penyelesaian", MAX_SHORT, required=belum)
+    if not belum:
+        _confirm(realization_warnings(action, start), confirmed)
 
     old_when = when_label(action)
     # The first report always records the status (old value: none reported yet).

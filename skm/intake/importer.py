@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_today, utcnow
 from skm.core.errors import DomainError
+from skm.core.formatting import unit_datetime_id
 from skm.intake.tables import (
     MAX_ROWS,
     PROFILE_COLUMNS,
@@ -30,6 +31,7 @@ from skm.scoring.ikm import Scores, score, tallies_from_ratings
 from skm.survey import fields
 from skm.survey.fields import FieldError
 from skm.survey.period_admin import closed_period_for
+from skm.survey.reporting import DateSpan, periods_of_dates
 from skm.survey.responses import ResponseData, validate_response
 from skm.survey.units import service_by_name
 
@@ -47,6 +49,7 @@ class ImportPreview:
     new_services: list[str] = field(default_factory=list)
     service_names: list[Optional[str]] = field(default_factory=list)
     scores: Optional[Scores] = None
+    span: Optional[DateSpan] = None  # the rows' date range and the period(s) they fall into
 
     @property
     def ok(self) -> bool:
@@ -202,6 +205,7 @@ def preview_import(session: Session, unit: Unit, filename: str, content: bytes,
         names = [(e.code, e.name) for e in questionnaire.elements]
         counted = [r for r in rows if not r.extra.get("excluded")]  # as the results will count them
         preview.scores = score(tallies_from_ratings(names, [r.ratings for r in counted]), len(counted))
+        preview.span = periods_of_dates(session, [r.survey_date for r in rows])
     return preview
 
 
@@ -256,7 +260,7 @@ def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel:
     earlier = previous_import(session, unit, preview.fingerprint)
     if earlier is not None and not allow_duplicate:
         raise ImportRejected([
-            f"Data yang sama sudah diimpor pada {earlier.created_at:%d-%m-%Y %H.%M} UTC "
+            f"Data yang sama sudah diimpor pada {unit_datetime_id(unit, earlier.created_at)} "
             f"dari berkas {earlier.filename} ({earlier.row_count} baris)."
         ])
     for name in preview.new_services:

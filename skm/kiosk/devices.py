@@ -233,6 +233,9 @@ def set_kiosk_pin(session: Session, unit: Unit, pin: str, confirm: Optional[str]
     session.flush()
 
 
+PIN_NOT_SET = "PIN belum diatur — atur di halaman Tablet."
+
+
 def pin_locked_for(session: Session, device: Device, now: Optional[dt.datetime] = None) -> int:
     """Seconds until this tablet may try the PIN again (0 when it may)."""
     now = now or utcnow()
@@ -251,14 +254,17 @@ def pin_locked_for(session: Session, device: Device, now: Optional[dt.datetime] 
 
 def check_kiosk_pin(session: Session, device: Device, pin: str, now: Optional[dt.datetime] = None) -> bool:
     """True when the PIN is right. Wrong PINs are recorded (in the database, so every worker
-    sees them); after 5 wrong PINs in 5 minutes the tablet is refused until the window passes."""
+    sees them); after 5 wrong PINs in 5 minutes the tablet is refused until the window passes.
+    A unit without a PIN yet is told so (nothing is recorded: no PIN can be right)."""
     now = now or utcnow()
+    unit = session.get(Unit, device.unit_id)
+    pin_hash = unit.kiosk_pin_hash if unit is not None else None
+    if not pin_hash:
+        raise DomainError(PIN_NOT_SET)
     if pin_locked_for(session, device, now):
         raise DomainError("Terlalu banyak PIN salah. Tunggu beberapa menit lalu coba lagi.")
-    unit = session.get_one(Unit, device.unit_id)
     pin = (pin or "").strip()
-    pin_hash = unit.kiosk_pin_hash
-    ok = bool(pin_hash and len(pin) <= MAX_PIN and check_password_hash(pin_hash, pin))
+    ok = len(pin) <= MAX_PIN and check_password_hash(pin_hash, pin)
     if ok:
         session.execute(delete(KioskPinAttempt).where(KioskPinAttempt.device_id == device.id))
     else:

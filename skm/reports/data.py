@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_today
 from skm.core.errors import DomainError
+from skm.core.formatting import CHANNEL_LABELS as _CHANNEL_LABELS
 from skm.core.formatting import date_id, date_range_id, integer_id, join_id, number_id, percent_id, ranked_text
 from skm.followup.report_data import plan_rows
 from skm.models import Period, Response, Service, Unit
@@ -256,8 +257,7 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
     }
 
 
-CHANNEL_LABELS = {"kiosk": "kios layar sentuh", "paper": "kuesioner kertas", "import": "impor berkas",
-                  "online": "formulir daring"}
+CHANNEL_LABELS = _CHANNEL_LABELS  # one naming of channels (skm.core.formatting)
 
 
 # --- data sheet -------------------------------------------------------------

@@ -5,6 +5,7 @@
 - `collecting_period`: the period the unit is collecting responses in today.
 - `default_period`: what the dashboard and the Laporan page open on: the reporting period,
   else (no responses at all yet) the collecting period.
+- `periods_of_dates`: the date range of some rows and the period(s) they fall into (import preview).
 - `period_respondents` / `require_respondents`: whether a period has counted responses for a
   unit; result-based documents (results report, data sheet, posters) are refused without.
 
@@ -14,6 +15,9 @@ Plain functions over a session; no Flask here. "Today" is the unit's own date
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import exists, func, select
@@ -65,9 +69,50 @@ def collecting_period(session: Session, unit: Unit, today: Optional[dt.date] = N
     periods = session.scalars(
         select(Period).where(Period.start_date <= today, Period.end_date >= today)
     ).all()
-    if not periods:
+    return _shortest_containing(periods, today)
+
+
+def _shortest_containing(periods, day: dt.date) -> Optional[Period]:
+    """The shortest of the periods that contain the day; equal lengths, the one that starts last."""
+    containing = [p for p in periods if p.start_date <= day <= p.end_date]
+    if not containing:
         return None
-    return min(periods, key=lambda p: (p.end_date - p.start_date, -p.start_date.toordinal(), -p.id))
+    return min(containing, key=lambda p: (p.end_date - p.start_date, -p.start_date.toordinal(), -p.id))
+
+
+@dataclass
+class DateSpan:
+    """Where a set of dated rows falls: first and last date, and rows per period (the
+    shortest period containing each date, as the collecting period; None = no period)."""
+    first: Optional[dt.date]
+    last: Optional[dt.date]
+    periods: list[tuple[Optional[Period], int]]
+
+
+def periods_of_dates(session: Session, dates: Iterable[dt.date]) -> DateSpan:
+    """The date range of the rows (an import's preview or batch) and the period(s) they fall into."""
+    counts = Counter(dates)
+    if not counts:
+        return DateSpan(None, None, [])
+    first, last = min(counts), max(counts)
+    periods = session.scalars(select(Period).where(Period.start_date <= last, Period.end_date >= first)).all()
+    per: dict[Optional[int], int] = {}
+    by_id: dict[Optional[int], Optional[Period]] = {None: None}
+    for day, n in counts.items():
+        period = _shortest_containing(periods, day)
+        key = period.id if period is not None else None
+        by_id[key] = period
+        per[key] = per.get(key, 0) + n
+    pairs = [(by_id[k], per[k]) for k in per]
+    pairs.sort(key=lambda pair: (pair[0] is None, pair[0].start_date if pair[0] is not None else first))
+    return DateSpan(first, last, pairs)
+
+
+def import_batch_span(session: Session, unit: Unit, batch_id: int) -> Optional[DateSpan]:
+    """periods_of_dates over the responses an import batch stored for this unit (None: not this unit's)."""
+    dates = session.scalars(select(Response.survey_date).where(Response.import_batch_id == batch_id,
+                                                               Response.unit_id == unit.id)).all()
+    return periods_of_dates(session, dates) if dates else None
 
 
 def default_period(session: Session, unit: Unit, today: Optional[dt.date] = None) -> Optional[Period]:

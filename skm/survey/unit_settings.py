@@ -54,19 +54,45 @@ def parse_age_bands(text: str) -> str:
     return ",".join(str(b) for b in bounds)
 
 
+# The signature block of the unit's reports: set by an admin (unit settings) or the unit's manager.
+SIGNATURE_FIELDS = ("city", "head_name", "head_position", "head_rank", "head_nip")
+FIELD_LABELS = {"name": "Nama unit", "address": "Alamat", "phone": "Telepon", "city": "Kota",
+                "head_name": "Nama pimpinan", "head_position": "Jabatan", "head_rank": "Pangkat/golongan",
+                "head_nip": "NIP"}
+
+
+def _clean_texts(values: dict, keys, errors: list[str]) -> dict:
+    """One-line text fields, whitespace collapsed, checked against TEXT_LIMITS (and the NIP's digits)."""
+    clean = {}
+    for key in keys:
+        limit = TEXT_LIMITS[key]
+        value = " ".join(str(values.get(key, "") or "").split())
+        if len(value) > limit:
+            errors.append(f"Isian {FIELD_LABELS.get(key, key)} terlalu panjang (maksimal {limit} karakter).")
+        clean[key] = value
+    if clean.get("head_nip") and not re.fullmatch(r"[0-9 ]{8,30}", clean["head_nip"]):
+        errors.append("NIP hanya boleh berisi angka (boleh dengan spasi).")
+    return clean
+
+
+def update_signature_block(session: Session, unit: Unit, values: dict) -> list[str]:
+    """Set the city and the head's name, position, rank and NIP. Returns problems; nothing changes when any."""
+    errors: list[str] = []
+    clean = _clean_texts(values, SIGNATURE_FIELDS, errors)
+    if errors:
+        return errors
+    for key, value in clean.items():
+        setattr(unit, key, value)
+    session.flush()
+    return []
+
+
 def update_unit_settings(session: Session, unit: Unit, values: dict) -> list[str]:
     """Apply the settings form. Returns problems (Indonesian); nothing changes when any."""
     errors: list[str] = []
-    clean: dict = {}
-    for key, limit in TEXT_LIMITS.items():
-        value = " ".join(str(values.get(key, "") or "").split())
-        if len(value) > limit:
-            errors.append(f"Isian {key} terlalu panjang (maksimal {limit} karakter).")
-        clean[key] = value
+    clean: dict = _clean_texts(values, TEXT_LIMITS, errors)
     if not clean["name"]:
         errors.append("Nama unit wajib diisi.")
-    if clean["head_nip"] and not re.fullmatch(r"[0-9 ]{8,30}", clean["head_nip"]):
-        errors.append("NIP hanya boleh berisi angka (boleh dengan spasi).")
     code = str(values.get("code", "") or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9_-]{1,32}", code):
         errors.append("Kode unit 1–32 huruf/angka tanpa spasi.")
