@@ -272,6 +272,7 @@ class DataSheet:
     footer_rows: list[list[str]]
     respondents: int
     rows: Iterator[list[str]] = field(repr=False, default=iter(()))
+    header_lines: list[str] = field(default_factory=list)  # unit, address, telephone (seed 002)
 
 
 def _sheet_rows(session: Session, scope: Scope, codes: list[str], batch: int = 2000) -> Iterator[list[str]]:
@@ -311,11 +312,14 @@ def data_sheet(session: Session, unit: Unit, period: Period) -> DataSheet:
     legend.append(f"Bobot setiap unsur = 1/{len(codes)} (ditampilkan {number_id(s.elements[0].weight, 3)}; "
                   "perhitungan memakai nilai tepat)." if codes else "Belum ada data.")
     return DataSheet(
-        title=f"Pengolahan Data SKM per Responden dan per Unsur – {unit.name}",
+        title="Pengolahan Data SKM per Responden dan per Unsur Layanan",
         subtitle=f"Periode {period.name} ({date_range_id(period.start_date, period.end_date)}) · "
                  f"{integer_id(s.respondents)} responden · IKM {number_id(s.ikm) if s.has_data else '–'}",
         codes=codes, legend=legend, header=header, footer_rows=footer, respondents=s.respondents,
         rows=_sheet_rows(session, results.scope, codes),
+        header_lines=[f"Unit pelayanan: {unit.name}"]
+        + ([f"Alamat: {unit.address}"] if unit.address else [])
+        + ([f"Telp.: {unit.phone}"] if unit.phone else []),
     )
 
 
