@@ -99,3 +99,18 @@ def test_one_page_sequence_and_metadata_in_every_report(app, db, plan):  # noqa:
         for n, page in enumerate(reader.pages, start=1):
             numbers = re.findall(r"Halaman (\d+) dari (\d+)", " ".join(page.extract_text().split()))
             assert numbers == [(str(n), str(total))], (kind, n, numbers)
+
+
+def test_questionnaire_keeps_each_question_with_its_boxes(app, db, long_unit):
+    unit, period, p = long_unit
+    with app.test_request_context():
+        data = build("kuesioner", db.session, unit, None)
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+    assert len(pages) >= 2
+    text = " ".join(pages)
+    assert "[ ]" not in text and text.count("☐") >= 9 * 4
+    for e in unit.current_questionnaire.elements:
+        # The question and its four labelled boxes are on one page.
+        where = {i for i, page in enumerate(pages) if e.question in page}
+        last_label = {i for i, page in enumerate(pages) if f"4. {e.label4}" in page}
+        assert len(where) == 1 and where <= last_label, (e.code, where, last_label)
