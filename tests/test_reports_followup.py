@@ -111,7 +111,12 @@ def test_followup_download_and_cli(app, db, plan, runner, tmp_path):
                               "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "BAB IV KESIMPULAN" in flat(pdf_text(out.read_bytes()))
+    # Without --plan: the only plan (issue 17); a period without a plan names the plans there are.
+    out.unlink()
     res = runner.invoke(args=["skm", "report", "tindak-lanjut", "--unit", unit.code, "-o", str(out)])
+    assert res.exit_code == 0 and "BAB IV KESIMPULAN" in flat(pdf_text(out.read_bytes()))
+    res = runner.invoke(args=["skm", "report", "tindak-lanjut", "--unit", unit.code, "--period", "Triwulan II 2023",
+                              "-o", str(out)])
     assert res.exit_code != 0 and f"{p.id} (RTL {period.name})" in res.output
 
 

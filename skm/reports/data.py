@@ -73,14 +73,20 @@ def paragraphs(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def signature(unit: Unit, on: dt.date) -> dict:
+def signature(unit: Unit, on: dt.date, choice=None) -> dict:
+    """The signature blocks: the head of the unit (the period's remembered signatories,
+    skm.reports.settings.ReportChoice, else the unit's) and the survey officer (Petugas)."""
+    head = (choice.head_name, choice.head_position, choice.head_rank, choice.head_nip) if choice else (
+        unit.head_name, unit.head_position, unit.head_rank, unit.head_nip)
     return {
         "place": unit.city or "",
         "date": date_id(on),
-        "position": unit.head_position or "Kepala " + unit.name,
-        "name": unit.head_name or "",
-        "rank": unit.head_rank or "",
-        "nip": unit.head_nip or "",
+        "position": head[1] or "Kepala " + unit.name,
+        "name": head[0] or "",
+        "rank": head[2] or "",
+        "nip": head[3] or "",
+        "officer_name": choice.officer_name if choice else "",
+        "officer_nip": choice.officer_nip if choice else "",
     }
 
 
@@ -210,7 +216,8 @@ def followup_plan_summary(session: Session, unit: Unit, period: Period) -> Optio
     return plan_rows(session, unit, period)
 
 
-def results_report(session: Session, unit: Unit, period: Period, today: Optional[dt.date] = None) -> dict:
+def results_report(session: Session, unit: Unit, period: Period, today: Optional[dt.date] = None,
+                   choice=None) -> dict:
     """Everything the Laporan Hasil SKM prints, as strings and lists."""
     today = today or unit_today(unit)
     results = period_results(session, unit, period)
@@ -251,7 +258,7 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
             select(Response.channel).where(Response.unit_id == unit.id, Response.survey_date >= scope.start,
                                            Response.survey_date <= scope.end)).all())),
         "excluded": integer_id(results.excluded_count),
-        "signature": signature(unit, today),
+        "signature": signature(unit, today, choice),
         "generated": date_id(today),
     }
 

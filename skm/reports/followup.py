@@ -57,7 +57,7 @@ def _action(a: dict) -> dict:
 
 
 def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Optional[dt.date] = None,
-                     upload_root: Optional[str] = None) -> dict:
+                     upload_root: Optional[str] = None, choice=None) -> dict:
     today = today or unit_today(unit)
     data = followup_report_data(session, plan, upload_root=upload_root, today=today)
     period = plan.period
@@ -68,7 +68,8 @@ def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Op
         "unit": unit_header(unit),
         "period": period.name,
         "period_range": date_range_id(period.start_date, period.end_date),
-        "year": today.year,
+        "year": period.end_date.year,  # the surveyed period's year, not the printing year
+        "report_date": date_id(today),
         "intro": paragraphs(default_followup_intro(unit, period, data["plan"]["forum_date"])),
         "forum_date": date_id(data["plan"]["forum_date"]) if data["plan"]["forum_date"] else None,
         "final": data["plan"]["final"],
@@ -81,5 +82,5 @@ def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Op
         "actions": actions,
         "share": {"done": share.done, "total": share.total, "percent": share.percent_label, "text": share.text},
         "not_done": [a for a in actions if not a["done"]],
-        "signature": signature(unit, today),
+        "signature": signature(unit, today, choice),
     }

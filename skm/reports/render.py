@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +20,7 @@ from skm.core.clock import unit_today
 from skm.models import Period, Unit
 from skm.reports import data as R
 from skm.reports.pdf import RestrictedLinks, font_face_css, html_to_pdf
+from skm.reports.settings import report_choice
 from skm.reports.sheets import SheetLayout, data_sheet_pdf, page_footer_overlay, suggestions_pdf
 from skm.survey.reporting import require_respondents
 
@@ -97,15 +99,23 @@ def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optio
     """The PDF bytes of one document kind (see skm.reports.KINDS). A result-based kind for
     a period without respondents raises DomainError: no signed report of nothing.
     Every file carries a Title (kind, period) and the unit as Author."""
-    shown = plan.period if plan is not None and kind == "tindak-lanjut" else period
+    shown = None if kind == "kuesioner" else plan.period if plan is not None and kind == "tindak-lanjut" else period
     title = TITLES.get(kind, kind) + (f" {shown.name}" if shown is not None and kind != "kuesioner" else "")
-    parts, footer = _build(kind, session, unit, period, today, progress, plan, links)
+    choice = None
+    if shown is not None:
+        # The date and signatories chosen for the period (remembered), else its default
+        # date -- never silently the printing day; an explicit `today` overrides the date.
+        choice = report_choice(session, unit, shown)
+        if today is not None:
+            choice = replace(choice, report_date=today)
+        today = choice.report_date
+    parts, footer = _build(kind, session, unit, period, today, progress, plan, links, choice)
     return finish_pdf(parts, f"{title} – {unit.name}", unit.name, footer)
 
 
-def _build(kind, session, unit, period, today, progress, plan, links) -> tuple[list[bytes], Optional[str]]:
+def _build(kind, session, unit, period, today, progress, plan, links, choice) -> tuple[list[bytes], Optional[str]]:
     """The parts of one document and, for a joined one, its running footer."""
-    today = today or unit_today(unit)  # signature date in the unit's time zone
+    today = today or unit_today(unit)  # only the questionnaire, which carries no report date
     if kind == "kuesioner":
         return [render_pdf("reports/kuesioner.html", links=links, **R.questionnaire_sheet(unit))], None
     if kind == "tindak-lanjut":
@@ -113,7 +123,7 @@ def _build(kind, session, unit, period, today, progress, plan, links) -> tuple[l
 
         if plan is None:
             raise R.DomainError("Pilih rencana tindak lanjut.")
-        return [render_pdf("reports/tindak_lanjut.html", links=links, **followup_context(session, unit, plan, today))], None
+        return [render_pdf("reports/tindak_lanjut.html", links=links, **followup_context(session, unit, plan, today, choice=choice))], None
     if period is None:
         raise R.DomainError("Pilih periode.")
     if kind in R.RESULT_KINDS:
@@ -126,7 +136,7 @@ def _build(kind, session, unit, period, today, progress, plan, links) -> tuple[l
     if kind == "laporan":
         # Chapters in xhtml2pdf; the two appendices, which grow with the respondents,
         # in ReportLab (see skm.pdf), joined into one file.
-        context = R.results_report(session, unit, period, today)
+        context = R.results_report(session, unit, period, today, choice=choice)
         body = render_pdf("reports/laporan.html", links=links, stamped=True, **context)
         static_dir, _ = folders()
         suggestions = suggestions_pdf("LAMPIRAN 1 SARAN DAN MASUKAN RESPONDEN",
