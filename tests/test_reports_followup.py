@@ -88,7 +88,7 @@ def test_followup_report_chapters_and_figures(app, db, plan):
 def test_results_report_names_the_plan(app, db, plan):
     unit, period, _ = plan
     text = flat(pdf_text(build("laporan", db.session, unit, period)))
-    assert "4.3 Rencana tindak lanjut" in text
+    assert "4.5 Rencana tindak lanjut" in text
     assert "Pelatihan pelayanan prima" in text and "Subbag Umum" in text
 
 

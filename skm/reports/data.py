@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from skm.core.clock import unit_today
 from skm.core.errors import DomainError
 from skm.core.formatting import date_id, date_range_id, integer_id, join_id, number_id, percent_id, ranked_text
-from skm.followup.report_data import plan_rows
+from skm.followup.report_data import plan_actions_by_element, plan_rows
 from skm.models import Period, Response, Service, Unit
+from skm.reports import texts as T
 from skm.scoring.ikm import KINERJA
 from skm.scoring.results import Results, Scope, data_sheet_rows, period_results
 from skm.survey.reporting import no_respondents_text, period_respondents, reporting_period
@@ -104,6 +105,7 @@ def element_rows(results: Results) -> list[dict]:
     return [
         {
             "code": e.code, "name": e.name, "question": e.question,
+            "definition": T.element_definition(e.name),
             "count": integer_id(e.count), "total": integer_id(e.total),
             "nrr": number_id(e.nrr), "nrr4": number_id(e.nrr, 4),
             "weighted": number_id(e.weighted_nrr, 3), "grade": e.grade, "kinerja": e.kinerja,
@@ -164,6 +166,43 @@ def suggestions(session: Session, scope: Scope) -> list[dict]:
         .order_by(Response.survey_date, Response.id)
     ).all()
     return [{"date": date_id(day), "service": service or "–", "text": text.strip()} for day, service, text in rows]
+
+
+def weak_element_notes(session: Session, unit: Unit, period: Period, results: Optional[Results] = None) -> list:
+    """The analysis and recommendation of the period's lowest elements (ties included), as
+    the results report prints them and the Laporan page edits them (skm.reports.texts)."""
+    results = results or period_results(session, unit, period, with_profile=False)
+    if not results.scores.has_data:
+        return []
+    lowest = results.lowest(unit.rtl_priority_count or 3)
+    return T.element_notes(session, unit, period, list(lowest), plan_actions_by_element(session, unit, period))
+
+
+def suggestion_groups(items: list[dict], limit: int = 40) -> dict:
+    """The suggestions grouped by their text (case and spacing ignored) and counted, most
+    frequent first; at most `limit` groups (the appendix lists every suggestion)."""
+    groups: dict[str, dict] = {}
+    for item in items:
+        key = " ".join(item["text"].lower().split()).rstrip(".!")
+        g = groups.setdefault(key, {"text": item["text"], "count": 0})
+        g["count"] += 1
+    ordered = sorted(groups.values(), key=lambda g: -g["count"])
+    return {"groups": [{"text": g["text"], "count": integer_id(g["count"])} for g in ordered[:limit]],
+            "distinct": integer_id(len(ordered)), "more": integer_id(max(0, len(ordered) - limit)),
+            "total": integer_id(len(items))}
+
+
+def media(session: Session, scope: Scope) -> list[dict]:
+    """The channels respondents actually used in the period, with respondents and suggestions."""
+    rows = session.execute(
+        select(Response.channel, func.count(Response.id),
+               func.count(Response.id).filter(func.length(func.trim(func.coalesce(Response.suggestion, ""))) > 0))
+        .where(Response.unit_id == scope.unit_id, Response.survey_date >= scope.start,
+               Response.survey_date <= scope.end, Response.excluded.is_(False))
+        .group_by(Response.channel).order_by(func.count(Response.id).desc(), Response.channel)
+    ).all()
+    return [{"channel": ch, "label": CHANNEL_LABELS.get(ch, ch), "respondents": integer_id(n),
+             "suggestions": integer_id(k)} for ch, n, k in rows]
 
 
 def earlier_periods(session: Session, period: Period, count: int = 4) -> list[Period]:
@@ -231,6 +270,8 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
     lowest = results.lowest(unit.rtl_priority_count or 3)
     highest = results.highest(1)
     services = [sv.name for sv in unit.services if sv.active]
+    found = suggestions(session, scope)
+    texts = T.unit_texts(session, unit)
     return {
         "title": "Laporan Hasil Survei Kepuasan Masyarakat",
         "unit": unit_header(unit),
@@ -252,7 +293,14 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
         "highest": ranked_text(highest) if highest.elements else "",
         "plan": followup_plan_summary(session, unit, period),
         "trend": trend(session, unit, period, results),
-        "suggestions": suggestions(session, scope),
+        "suggestions": found,
+        "suggestion_groups": suggestion_groups(found),
+        "media": media(session, scope),
+        "texts": {**texts,
+                  "pengertian_items": T.lines(texts["pengertian"]), "sasaran_items": T.lines(texts["sasaran"]),
+                  "ruang_lingkup_paras": paragraphs(texts["ruang_lingkup"]),
+                  "manfaat_items": T.lines(texts["manfaat"])},
+        "notes": weak_element_notes(session, unit, period, results),
         "services": services,
         "channels": sorted(set(session.scalars(
             select(Response.channel).where(Response.unit_id == unit.id, Response.survey_date >= scope.start,

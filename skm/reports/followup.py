@@ -16,6 +16,7 @@ from skm.followup.progress import share_done
 from skm.followup.report_data import followup_report_data
 from skm.models import FollowUpPlan, Period, Unit
 from skm.reports.data import element_rows, paragraphs, signature, summary, unit_header
+from skm.reports.texts import stored_texts
 from skm.scoring.results import period_results
 
 # Printed photo box (points): photos keep their aspect ratio inside it.
@@ -70,7 +71,9 @@ def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Op
         "period_range": date_range_id(period.start_date, period.end_date),
         "year": period.end_date.year,  # the surveyed period's year, not the printing year
         "report_date": date_id(today),
-        "intro": paragraphs(default_followup_intro(unit, period, data["plan"]["forum_date"])),
+        # Bab I: the unit's own text (skm.reports.texts), else the default naming period and forum.
+        "intro": paragraphs(stored_texts(session, unit)["tl_intro"])
+        or paragraphs(default_followup_intro(unit, period, data["plan"]["forum_date"])),
         "forum_date": date_id(data["plan"]["forum_date"]) if data["plan"]["forum_date"] else None,
         "final": data["plan"]["final"],
         "summary": summary(results),
