@@ -80,3 +80,27 @@ def test_laporan_page_edits_texts_and_notes(app, db, plan):  # noqa: F811
     assert "terlalu panjang" in client.get(r.headers["Location"]).get_data(as_text=True)
     text = _laporan(app, db, unit, period)
     assert "1. Manfaat milik unit" in text and "Analisis unit" in text and "Rekomendasi unit" in text
+
+
+def test_followup_report_carries_what_seeds_003_004_carry(app, db, plan):  # noqa: F811
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    unit, period, p = plan
+    with app.test_request_context():
+        data = build("tindak-lanjut", db.session, unit, period, plan=p)
+    pages = [flat(page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+    text = " ".join(pages)
+    assert "Unsur yang ditindaklanjuti: U8 Sarana dan prasarana (NRR 2,50); U4 Biaya/tarif (NRR 2,75)" in text
+    captions = [int(n) for n in re.findall(r"Tabel (\d+)\. ", text)]
+    assert captions == list(range(1, len(captions) + 1)) and len(captions) >= 6
+    assert "Tabel 1. Ringkasan hasil SKM periode Triwulan III 2023" in text
+    assert "Dokumentasi Gambar 1, Gambar 2 (Lampiran 1)" in text
+    appendix = text.split("LAMPIRAN 1 DOKUMENTASI")[1]
+    assert "Gambar 1. Kursi ruang tunggu baru" in appendix and "Gambar 2. Ruang tunggu <i>depan</i>" in appendix
+    assert "telah menindaklanjuti hasil SKM pada unsur: U8 Sarana dan prasarana, U4 Biaya/tarif" in text
+    assert "LAMPIRAN 2 KUESIONER SURVEI KEPUASAN MASYARAKAT" in text and "☐ 4. Sangat baik" in text
+    assert [re.findall(r"Halaman (\d+) dari (\d+)", pg) for pg in pages] == [
+        [(str(n), str(len(pages)))] for n in range(1, len(pages) + 1)]

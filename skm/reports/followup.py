@@ -64,6 +64,19 @@ def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Op
     period = plan.period
     results = period_results(session, unit, period, with_profile=False)
     actions = [_action(a) for a in data["actions"]]
+    # Figures are numbered once, in the order of the actions; Bab III refers to them by number
+    # and Lampiran 1 (Dokumentasi) prints them with the same "Gambar n. caption".
+    figures = []
+    for a in actions:
+        for ph in a["photos"]:
+            ph["number"] = len(figures) + 1
+            ph["label"] = f"Gambar {ph['number']}. {ph['caption'] or a['program']}"
+            ph["action"] = f"{a['code']} – {a['program']}"
+            figures.append(ph)
+    followed = []
+    for a in actions:
+        if a["done"] and f"{a['code']} {a['element']}" not in followed:
+            followed.append(f"{a['code']} {a['element']}")
     share = share_done(plan.actions)
     return {
         "unit": unit_header(unit),
@@ -85,5 +98,7 @@ def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Op
         "actions": actions,
         "share": {"done": share.done, "total": share.total, "percent": share.percent_label, "text": share.text},
         "not_done": [a for a in actions if not a["done"]],
+        "figures": figures,
+        "followed_elements": followed,
         "signature": signature(unit, today, choice),
     }

@@ -123,7 +123,12 @@ def _build(kind, session, unit, period, today, progress, plan, links, choice) ->
 
         if plan is None:
             raise R.DomainError("Pilih rencana tindak lanjut.")
-        return [render_pdf("reports/tindak_lanjut.html", links=links, **followup_context(session, unit, plan, today, choice=choice))], None
+        # Appendix 2, the questionnaire used, joined: one page sequence over both parts.
+        body = render_pdf("reports/tindak_lanjut.html", links=links, stamped=True,
+                          **followup_context(session, unit, plan, today, choice=choice))
+        form = render_pdf("reports/kuesioner.html", links=links, stamped=True,
+                          appendix="LAMPIRAN 2 ", **R.questionnaire_sheet(unit))
+        return [body, form], f"Laporan Hasil Tindak Lanjut SKM {plan.period.name} · {unit.name}"
     if period is None:
         raise R.DomainError("Pilih periode.")
     if kind in R.RESULT_KINDS:
