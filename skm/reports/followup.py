@@ -66,14 +66,14 @@ def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Op
     actions = [_action(a) for a in data["actions"]]
     # Figures are numbered once, in the order of the actions; Bab III refers to them by number
     # and Lampiran 1 (Dokumentasi) prints them with the same "Gambar n. caption".
-    figures = []
+    figures: list[dict] = []
     for a in actions:
         for ph in a["photos"]:
             ph["number"] = len(figures) + 1
             ph["label"] = f"Gambar {ph['number']}. {ph['caption'] or a['program']}"
             ph["action"] = f"{a['code']} – {a['program']}"
             figures.append(ph)
-    followed = []
+    followed: list[str] = []
     for a in actions:
         if a["done"] and f"{a['code']} {a['element']}" not in followed:
             followed.append(f"{a['code']} {a['element']}")
