@@ -114,3 +114,16 @@ def test_questionnaire_keeps_each_question_with_its_boxes(app, db, long_unit):
         where = {i for i, page in enumerate(pages) if e.question in page}
         last_label = {i for i, page in enumerate(pages) if f"4. {e.label4}" in page}
         assert len(where) == 1 and where <= last_label, (e.code, where, last_label)
+
+
+@pytest.mark.parametrize("kind", ["poster", "poster-a3"])
+def test_poster_lists_every_education_level_with_zeros(app, db, known, kind):  # noqa: F811
+    unit, period, _ = known
+    with app.test_request_context():
+        data = build(kind, db.session, unit, period)
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    for expected in ("SD 1 25,0%", "SMP 0 0,0%", "SMA 1 25,0%", "DIII 0 0,0%", "S1 2 50,0%", "S2 0 0,0%",
+                     "S3 0 0,0%"):
+        assert expected in text, expected

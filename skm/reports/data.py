@@ -397,7 +397,7 @@ def poster(session: Session, unit: Unit, period: Period) -> dict:
         "period_range": date_range_id(period.start_date, period.end_date),
         "summary": summary(results),
         "gender": rows(gender, False),
-        "education": rows(education, True),
+        "education": rows(education, False),  # every level the unit asks, zeros included (seed 002)
         "thanks": THANKS,
     }
 
