@@ -127,3 +127,16 @@ def test_poster_lists_every_education_level_with_zeros(app, db, known, kind):  #
     for expected in ("SD 1 25,0%", "SMP 0 0,0%", "SMA 1 25,0%", "DIII 0 0,0%", "S1 2 50,0%", "S2 0 0,0%",
                      "S3 0 0,0%"):
         assert expected in text, expected
+
+
+def test_no_warning_from_the_pdf_engines_for_a_normal_report(app, db, plan, caplog, capfd):  # noqa: F811
+    import logging
+
+    unit, period, p = plan
+    with caplog.at_level(logging.WARNING):
+        for kind in KINDS:
+            with app.test_request_context():
+                build(kind, db.session, unit, period, plan=p)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    out, err = capfd.readouterr()
+    assert "warn" not in (out + err).lower()
