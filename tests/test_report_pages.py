@@ -75,9 +75,11 @@ def test_no_word_outside_the_page_in_any_report(app, db, long_unit):
     bad = {}
     for kind, path in paths.items():
         for old in os.listdir(folder):
-            if old.startswith(kind + "-") and old.endswith(".png"):
+            if re.fullmatch(re.escape(kind) + r"-\d+\.png", old):
                 os.remove(os.path.join(folder, old))
         subprocess.run(["pdftoppm", "-r", "60", "-png", path, os.path.join(folder, kind)], check=True)
+        if kind.startswith("poster"):
+            assert len(PdfReader(path).pages) == 1, kind  # a poster is one sheet, even for a long name
         outside = words_outside(path)
         if outside:
             bad[kind] = outside
