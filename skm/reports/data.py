@@ -380,7 +380,10 @@ def data_sheet(session: Session, unit: Unit, period: Period) -> DataSheet:
 
 # --- poster ------------------------------------------------------------------
 
-def poster(session: Session, unit: Unit, period: Period) -> dict:
+def poster(session: Session, unit: Unit, period: Period, every_level: bool = True) -> dict:
+    """The results poster; `every_level`: every education level the unit asks, zeros included
+    (the printed poster, as seed 002's); the lobby screen, which must fit one screen, lists
+    the levels with respondents."""
     results = period_results(session, unit, period)
     gender = results.profile.get("gender")
     education = results.profile.get("education")
@@ -397,7 +400,7 @@ def poster(session: Session, unit: Unit, period: Period) -> dict:
         "period_range": date_range_id(period.start_date, period.end_date),
         "summary": summary(results),
         "gender": rows(gender, False),
-        "education": rows(education, False),  # every level the unit asks, zeros included (seed 002)
+        "education": rows(education, not every_level),
         "thanks": THANKS,
     }
 
@@ -408,7 +411,7 @@ def lobby_poster(session: Session, unit: Unit, period: Optional[Period] = None) 
     a sentence saying so, instead of a poster of "–" and 0 respondents."""
     period = period or reporting_period(session, unit)
     if period is not None and period_respondents(session, unit, period):
-        return poster(session, unit, period)
+        return poster(session, unit, period, every_level=False)
     return {"unit": unit_header(unit),
             "empty": no_respondents_text(period) if period is not None
             else "Hasil survei akan ditampilkan di sini setelah ada responden."}
