@@ -31,7 +31,9 @@ from skm.followup.plans import plan_for_unit, plans_for_unit
 from skm.models import Period, ReportJob, Unit
 from skm.reports import data as R
 from skm.reports import jobs as J
+from skm.reports import texts as RT
 from skm.reports.render import build, filename
+from skm.reports.settings import report_choice, save_report_choice
 from skm.survey.reporting import default_period, period_respondents, reports_unavailable
 from skm.web import wants_fragment
 
@@ -64,18 +66,26 @@ def _periods():
     return db.session.scalars(select(Period).order_by(Period.start_date.desc())).all()
 
 
-def _unit_page(unit: Unit, period: Period | None):
+def _unit_page(unit: Unit, period: Period | None, choice_error: str | None = None, posted=None):
     """The Laporan page with `period` chosen: download buttons for the result-based
-    documents, or why they are unavailable (no respondents in that period)."""
+    documents, or why they are unavailable (no respondents in that period); the report
+    date and signatories of the period (a refused form shows what was typed)."""
     jobs = db.session.scalars(
         select(ReportJob).where(ReportJob.unit_id == unit.id).order_by(ReportJob.id.desc()).limit(10)
     ).all()
     periods = _periods()
     if period is None and periods:
         period = periods[0]
+    choice = report_choice(db.session, unit, period) if period else None
+    form = dict(posted) if posted is not None else (
+        {"report_date": choice.report_date.isoformat(), **{k: getattr(choice, k) for k in CHOICE_FIELDS}}
+        if choice else {})
     return render_template("admin/reports/unit.html", unit=unit, periods=periods, kinds=R.KINDS, period=period,
+                           choice=choice, choice_form=form, choice_error=choice_error,
                            unavailable=reports_unavailable(db.session, unit, period) if period else None,
-                           default_intro=R.default_intro(unit),
+                           default_intro=R.default_intro(unit), report_texts=RT.TEXTS,
+                           own_texts=RT.stored_texts(db.session, unit),
+                           notes=R.weak_element_notes(db.session, unit, period) if period else [],
                            plans=_plans(unit), jobs=jobs, percent=J.percent, is_stale=J.is_stale)
 
 
@@ -105,16 +115,65 @@ def reports_unit(unit_id: int):
 @bp.route("/units/<int:unit_id>/laporan/pendahuluan", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def reports_intro(unit_id: int):
+    """The unit's report texts: Bab I (latar belakang), pengertian umum, sasaran, ruang
+    lingkup, manfaat and the follow-up report's Bab I; all or nothing."""
     unit = _unit_or_404(unit_id)
     try:
         R.set_intro_text(db.session, unit, request.form.get("intro_text", ""))
+        RT.save_unit_texts(db.session, unit, {t.key: request.form.get(t.key, "") for t in RT.TEXTS})
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc))
     else:
         db.session.commit()
-        flash("Teks Bab I Pendahuluan disimpan.")
-    return redirect(url_for("admin.reports_unit", unit_id=unit_id))
+        flash("Teks laporan disimpan.")
+    return redirect(url_for("admin.reports_unit", unit_id=unit_id, _anchor="teks-laporan"))
+
+
+@bp.route("/units/<int:unit_id>/laporan/analisis", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def reports_notes(unit_id: int):
+    """The analysis and recommendation of each weak element of one period."""
+    unit = _unit_or_404(unit_id)
+    raw = request.form.get("period_id", "")
+    period = db.session.get(Period, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if period is None:
+        flash("Pilih periode terlebih dahulu.")
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    codes = [n.code for n in R.weak_element_notes(db.session, unit, period)]
+    try:
+        RT.save_element_notes(db.session, unit, period, codes, request.form)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc))
+    else:
+        db.session.commit()
+        flash(f"Analisis dan rekomendasi periode {period.name} disimpan.")
+    return redirect(url_for("admin.reports_unit", unit_id=unit.id, period_id=period.id, _anchor="analisis"))
+
+
+CHOICE_FIELDS = ("head_name", "head_position", "head_rank", "head_nip", "officer_name", "officer_nip")
+
+
+@bp.route("/units/<int:unit_id>/laporan/tanggal", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def reports_choice(unit_id: int):
+    """Remember the report date and signatories of one period (skm.reports.settings)."""
+    unit = _unit_or_404(unit_id)
+    raw = request.form.get("period_id", "")
+    period = db.session.get(Period, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if period is None:
+        flash("Pilih periode terlebih dahulu.")
+        return redirect(url_for("admin.reports_unit", unit_id=unit.id))
+    values = {k: request.form.get(k, "") for k in ("report_date", *CHOICE_FIELDS)}
+    try:
+        save_report_choice(db.session, unit, period, **values)
+    except DomainError as exc:
+        db.session.rollback()
+        return _unit_page(unit, period, choice_error=str(exc), posted=values)  # 200, nothing saved
+    db.session.commit()
+    flash(f"Tanggal dan penanda tangan laporan periode {period.name} disimpan.")
+    return redirect(url_for("admin.reports_unit", unit_id=unit.id, period_id=period.id))
 
 
 def _parse_request(unit: Unit, values):

@@ -395,3 +395,33 @@ def test_data_sheet_recomputed_by_an_independent_formula_engine(db, tmp_path):
     assert cell(layout.ikm_cell) == pytest.approx(float(s.ikm), abs=1e-10)
     assert float(cell(layout.ikm_rounded_cell)) == float(round_half_up(s.ikm, 2))
     assert cell(layout.grade_cell) == s.grade
+
+
+def test_data_sheet_carries_cached_values_for_viewers_that_do_not_recalculate(db):
+    """openpyxl's data_only view reads the cached values, as a phone preview does: every
+    formula cell holds the figure the app computes (issue 17)."""
+    from skm.scoring.ikm import round_half_up
+
+    unit = make_unit(db.session)
+    period = make_period(db.session)
+    _populate(db.session, unit)
+    db.session.commit()
+    s = period_results(db.session, unit, period).scores
+    content = workbooks.data_sheet_xlsx(db.session, unit, period)
+    ws = load_workbook(io.BytesIO(content), data_only=True)["Pengolahan data"]
+    codes = [e.code for e in unit.current_questionnaire.elements]
+    layout = workbooks.data_sheet_layout(codes, s.respondents)
+    formulas = workbooks.data_sheet_formulas(layout)
+    assert all(ws[ref].value is not None for ref in formulas), [r for r in formulas if ws[r].value is None]
+    by_code = {e.code: e for e in s.elements}
+    for i, code in enumerate(codes):
+        col = ws.cell(1, layout.first_col + i).column_letter
+        if code not in by_code:
+            assert ws[f"{col}{layout.rows['count']}"].value == 0 and ws[f"{col}{layout.rows['nrr']}"].value == ""
+            continue
+        assert ws[f"{col}{layout.rows['total']}"].value == by_code[code].total
+        assert ws[f"{col}{layout.rows['nrr']}"].value == pytest.approx(float(by_code[code].nrr), abs=1e-12)
+    assert ws[layout.ikm_cell].value == pytest.approx(float(s.ikm), abs=1e-9)
+    assert ws[layout.ikm_rounded_cell].value == float(round_half_up(s.ikm, 2))
+    assert ws[layout.grade_cell].value == s.grade
+    assert ws[layout.respondents_cell].value == s.respondents

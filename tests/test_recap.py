@@ -149,3 +149,5 @@ def test_admin_pages_xlsx_and_pdf(app, db, setup, client, no_csrf):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Rekapitulasi IKM" in text and number_id(recap.pooled.ikm) in text and number_id(recap.mean_ikm) in text
+    meta = PdfReader(io.BytesIO(pdf.data)).metadata  # issue 17: every PDF carries Title and Author
+    assert meta.title == f"Rekapitulasi IKM {period.name}" and meta.author == "SKM Kiosk"

@@ -91,3 +91,31 @@ def test_laporan_page_explains_a_period_without_respondents(db, live_server, pag
     assert page.locator("button[value=kuesioner]").count() == 1
     page.screenshot(path=os.path.join(shots, "web-03-empty-period.png"), full_page=True)
     assert errors == []
+
+
+def test_laporan_page_sets_the_report_date_and_texts(db, live_server, page, shots):
+    """At 1366×768: the report date form and the report texts, saved from the browser."""
+    from skm.reports.settings import report_choice
+    from skm.reports.texts import stored_texts
+
+    unit, period = _data(db)
+    errors = watch_page_errors(page)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    browser_login(page, live_server, "manajer")
+    page.click("nav.mainnav >> text=Laporan")
+    page.wait_for_selector("#report_date")
+    assert page.locator("#report_date").input_value() == "2023-10-07"  # 7 days after the quarter
+    page.fill("#report_date", "2023-10-16")
+    page.fill("#officer_name", "Nopianti, S.AP")
+    page.click("text=Simpan tanggal dan penanda tangan")
+    page.wait_for_selector("text=Tanggal dan penanda tangan laporan periode Triwulan III 2023 disimpan")
+    assert page.locator("#report_date").input_value() == "2023-10-16"
+    page.fill("#sasaran", "Sasaran unit kami")
+    page.click("text=Simpan teks laporan")
+    page.wait_for_selector("text=Teks laporan disimpan")
+    page.screenshot(path=os.path.join(shots, "laporan-page-1366.png"), full_page=True)
+    db.session.expire_all()
+    choice = report_choice(db.session, unit, period)
+    assert (choice.report_date, choice.officer_name) == (dt.date(2023, 10, 16), "Nopianti, S.AP")
+    assert stored_texts(db.session, unit)["sasaran"] == "Sasaran unit kami"
+    assert errors == []

@@ -88,7 +88,7 @@ def test_followup_report_chapters_and_figures(app, db, plan):
 def test_results_report_names_the_plan(app, db, plan):
     unit, period, _ = plan
     text = flat(pdf_text(build("laporan", db.session, unit, period)))
-    assert "4.3 Rencana tindak lanjut" in text
+    assert "4.5 Rencana tindak lanjut" in text
     assert "Pelatihan pelayanan prima" in text and "Subbag Umum" in text
 
 
@@ -111,7 +111,12 @@ def test_followup_download_and_cli(app, db, plan, runner, tmp_path):
                               "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "BAB IV KESIMPULAN" in flat(pdf_text(out.read_bytes()))
+    # Without --plan: the only plan (issue 17); a period without a plan names the plans there are.
+    out.unlink()
     res = runner.invoke(args=["skm", "report", "tindak-lanjut", "--unit", unit.code, "-o", str(out)])
+    assert res.exit_code == 0 and "BAB IV KESIMPULAN" in flat(pdf_text(out.read_bytes()))
+    res = runner.invoke(args=["skm", "report", "tindak-lanjut", "--unit", unit.code, "--period", "Triwulan II 2023",
+                              "-o", str(out)])
     assert res.exit_code != 0 and f"{p.id} (RTL {period.name})" in res.output
 
 

@@ -109,6 +109,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("admin.reports_home", "GET"): (A, M),
     ("admin.reports_unit", "GET"): (A, M),
     ("admin.reports_intro", "POST"): (A, M),
+    ("admin.reports_notes", "POST"): (A, M),
+    ("admin.reports_choice", "POST"): (A, M),
     ("admin.reports_download", "GET"): (A, M),
     ("admin.reports_start_job", "POST"): (A, M),
     ("admin.report_job", "GET"): (A, M),

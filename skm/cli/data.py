@@ -210,18 +210,22 @@ def export_command(unit_code, period_name, kind, target):
 @click.option("--unit", "unit_code", required=True)
 @click.option("--period", "period_name", help="Period name, e.g. 'Triwulan III 2023' (not for kuesioner); "
                                               "default: the latest period with respondents.")
-@click.option("--plan", "plan_id", type=int, help="RTL plan id (tindak-lanjut only).")
+@click.option("--plan", "plan_id", type=int, help="RTL plan id (tindak-lanjut only); default: the plan of "
+                                                   "--period (or of the reporting period).")
+@click.option("--date", "report_date", help="Report date YYYY-MM-DD for cover and signature, remembered for the "
+                                            "period; default: the remembered date, else 7 days after the period.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
-def report_command(kind, unit_code, period_name, plan_id, output):
+def report_command(kind, unit_code, period_name, plan_id, report_date, output):
     """Write a printed report as PDF: the same bytes the dashboard offers. A result-based
     document of a period without respondents is refused (exit status 1, no file)."""
     import time
 
     from skm.core.database import write_intent
 
-    # Read-only: do not hold SQLite's write lock (kiosks keep writing) while rendering.
-    write_intent.set(False)
+    # Read-only unless --date is remembered: do not hold SQLite's write lock (kiosks keep
+    # writing) while rendering.
+    write_intent.set(report_date is not None)
 
     from skm.reports.render import build
 
@@ -233,17 +237,36 @@ def report_command(kind, unit_code, period_name, plan_id, output):
     if kind not in ("kuesioner", "tindak-lanjut"):
         period = chosen_period(unit, period_name)
     if kind == "tindak-lanjut":
-        from skm.followup.plans import plan_for_unit, plans_for_unit
+        from skm.followup.plans import plan_for, plan_for_unit, plans_for_unit
 
         if plan_id is None:
             plans = plans_for_unit(db.session, unit)
             if not plans:
                 fail(f"Unit {unit.code} belum memiliki rencana tindak lanjut.")
-            listing = ", ".join(f"{p['id']} ({p['label']})" for p in plans)
-            fail(f"Sebutkan --plan ID. Rencana yang ada: {listing}")
-        plan = plan_for_unit(db.session, unit, plan_id)
+            # The plan of --period; without it the only plan, else the reporting period's.
+            if len(plans) == 1 and not period_name:
+                plan = plan_for_unit(db.session, unit, plans[0]["id"])
+            else:
+                plan = plan_for(db.session, unit.id, chosen_period(unit, period_name).id)
+            if plan is None:
+                listing = ", ".join(f"{p['id']} ({p['label']})" for p in plans)
+                fail(f"Sebutkan --plan ID. Rencana yang ada: {listing}")
+        else:
+            plan = plan_for_unit(db.session, unit, plan_id)
         if plan is None:
             fail(f"Rencana tindak lanjut {plan_id} tidak ada di unit {unit.code}.")
+    if report_date is not None:
+        from skm.reports.settings import remember_report_date
+
+        shown = plan.period if plan is not None else period
+        if shown is None:
+            fail("--date hanya untuk laporan sebuah periode.")
+        try:
+            remember_report_date(db.session, unit, shown, report_date)
+        except DomainError as exc:
+            db.session.rollback()
+            fail(str(exc))
+        db.session.commit()
     started = time.perf_counter()
     try:
         data = build(kind, db.session, unit, period, plan=plan)

@@ -133,3 +133,12 @@ def plan_rows(session: Session, unit: Unit, period: Period) -> Optional[list[dic
         return None
     return [{"element": f"{p.element_code} {p.element_name}", "action": a.program, "pj": a.pic}
             for p in plan.priorities for a in p.actions]
+
+
+def plan_actions_by_element(session: Session, unit: Unit, period: Period) -> dict[str, list[str]]:
+    """The programs of the period's plan per element code (prefills the results report's
+    recommendation per weak element); {} without a plan."""
+    plan = plan_for(session, unit.id, period.id)
+    if plan is None:
+        return {}
+    return {p.element_code: [a.program for a in p.actions] for p in plan.priorities if p.actions}

@@ -23,7 +23,7 @@ from skm.models.publication import (
     PublicationWithdrawal,
     PublishedSuggestion,
 )
-from skm.models.reports import ReportJob
+from skm.models.reports import ReportJob, ReportSetting, ReportText
 from skm.models.survey import (
     Answer,
     Element,
@@ -42,6 +42,6 @@ __all__ = [
     "AlertRule", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
     "FollowUpPlan", "FollowUpPriority", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
     "Period", "PeriodUnit", "PeriodUnitLog", "PUBLICATION_ACTIONS", "PublicationLog", "PublicationOptOut",
-    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "Response", "Service", "Unit",
+    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response", "Service", "Unit",
     "User", "user_unit", "utcnow",
 ]

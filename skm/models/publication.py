@@ -6,19 +6,15 @@ opted out, and it was not withdrawn after that closing (see skm.survey.publicati
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Optional
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skm.core.clock import utcnow
-from skm.extensions import db
+from skm.extensions import Model
 
 PUBLICATION_ACTIONS = ("withdraw", "republish", "opt_out", "opt_in", "pick", "unpick")
-
-# db.Model is a dynamic attribute mypy cannot resolve; subclassing it through an Any alias
-# keeps these new tables out of that (pre-existing) error until skm.extensions types it.
-Model: Any = db.Model
 
 
 class PublicationOptOut(Model):

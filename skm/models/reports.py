@@ -6,10 +6,13 @@ from typing import Optional
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,3 +47,37 @@ class ReportJob(Model):
     finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     unit: Mapped[Unit] = relationship()
     period: Mapped[Optional[Period]] = relationship()
+
+
+class ReportSetting(Model):
+    """What a unit chose when printing a period's reports: the report date and the
+    signatories, remembered so the next print of the same period is dated the same."""
+
+    __tablename__ = "report_setting"
+    __table_args__ = (UniqueConstraint("unit_id", "period_id", name="uq_report_setting_unit_period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("period.id"), index=True)
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    head_name: Mapped[str] = mapped_column(String(200), default="")
+    head_position: Mapped[str] = mapped_column(String(200), default="")
+    head_rank: Mapped[str] = mapped_column(String(200), default="")
+    head_nip: Mapped[str] = mapped_column(String(30), default="")
+    officer_name: Mapped[str] = mapped_column(String(200), default="")  # Petugas survei
+    officer_nip: Mapped[str] = mapped_column(String(30), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ReportText(Model):
+    """A unit's own text for one part of its printed reports (skm.reports.texts.TEXT_KEYS);
+    period_id and element_code for the analysis and recommendation of one weak element."""
+
+    __tablename__ = "report_text"
+    __table_args__ = (UniqueConstraint("unit_id", "key", "period_id", "element_code", name="uq_report_text"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    period_id: Mapped[Optional[int]] = mapped_column(ForeignKey("period.id"))
+    element_code: Mapped[Optional[str]] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

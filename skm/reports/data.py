@@ -18,8 +18,9 @@ from skm.core.clock import unit_today
 from skm.core.errors import DomainError
 from skm.core.formatting import CHANNEL_LABELS as _CHANNEL_LABELS
 from skm.core.formatting import date_id, date_range_id, integer_id, join_id, number_id, percent_id, ranked_text
-from skm.followup.report_data import plan_rows
+from skm.followup.report_data import plan_actions_by_element, plan_rows
 from skm.models import Period, Response, Service, Unit
+from skm.reports import texts as T
 from skm.scoring.ikm import KINERJA
 from skm.scoring.results import Results, Scope, data_sheet_rows, period_results
 from skm.survey.reporting import no_respondents_text, period_respondents, reporting_period
@@ -74,14 +75,20 @@ def paragraphs(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def signature(unit: Unit, on: dt.date) -> dict:
+def signature(unit: Unit, on: dt.date, choice=None) -> dict:
+    """The signature blocks: the head of the unit (the period's remembered signatories,
+    skm.reports.settings.ReportChoice, else the unit's) and the survey officer (Petugas)."""
+    head = (choice.head_name, choice.head_position, choice.head_rank, choice.head_nip) if choice else (
+        unit.head_name, unit.head_position, unit.head_rank, unit.head_nip)
     return {
         "place": unit.city or "",
         "date": date_id(on),
-        "position": unit.head_position or "Kepala " + unit.name,
-        "name": unit.head_name or "",
-        "rank": unit.head_rank or "",
-        "nip": unit.head_nip or "",
+        "position": head[1] or "Kepala " + unit.name,
+        "name": head[0] or "",
+        "rank": head[2] or "",
+        "nip": head[3] or "",
+        "officer_name": choice.officer_name if choice else "",
+        "officer_nip": choice.officer_nip if choice else "",
     }
 
 
@@ -99,6 +106,7 @@ def element_rows(results: Results) -> list[dict]:
     return [
         {
             "code": e.code, "name": e.name, "question": e.question,
+            "definition": T.element_definition(e.name),
             "count": integer_id(e.count), "total": integer_id(e.total),
             "nrr": number_id(e.nrr), "nrr4": number_id(e.nrr, 4),
             "weighted": number_id(e.weighted_nrr, 3), "grade": e.grade, "kinerja": e.kinerja,
@@ -161,6 +169,43 @@ def suggestions(session: Session, scope: Scope) -> list[dict]:
     return [{"date": date_id(day), "service": service or "–", "text": (text or "").strip()} for day, service, text in rows]
 
 
+def weak_element_notes(session: Session, unit: Unit, period: Period, results: Optional[Results] = None) -> list:
+    """The analysis and recommendation of the period's lowest elements (ties included), as
+    the results report prints them and the Laporan page edits them (skm.reports.texts)."""
+    results = results or period_results(session, unit, period, with_profile=False)
+    if not results.scores.has_data:
+        return []
+    lowest = results.lowest(unit.rtl_priority_count or 3)
+    return T.element_notes(session, unit, period, list(lowest), plan_actions_by_element(session, unit, period))
+
+
+def suggestion_groups(items: list[dict], limit: int = 40) -> dict:
+    """The suggestions grouped by their text (case and spacing ignored) and counted, most
+    frequent first; at most `limit` groups (the appendix lists every suggestion)."""
+    groups: dict[str, dict] = {}
+    for item in items:
+        key = " ".join(item["text"].lower().split()).rstrip(".!")
+        g = groups.setdefault(key, {"text": item["text"], "count": 0})
+        g["count"] += 1
+    ordered = sorted(groups.values(), key=lambda g: -g["count"])
+    return {"groups": [{"text": g["text"], "count": integer_id(g["count"])} for g in ordered[:limit]],
+            "distinct": integer_id(len(ordered)), "more": integer_id(max(0, len(ordered) - limit)),
+            "total": integer_id(len(items))}
+
+
+def media(session: Session, scope: Scope) -> list[dict]:
+    """The channels respondents actually used in the period, with respondents and suggestions."""
+    rows = session.execute(
+        select(Response.channel, func.count(Response.id),
+               func.count(Response.id).filter(func.length(func.trim(func.coalesce(Response.suggestion, ""))) > 0))
+        .where(Response.unit_id == scope.unit_id, Response.survey_date >= scope.start,
+               Response.survey_date <= scope.end, Response.excluded.is_(False))
+        .group_by(Response.channel).order_by(func.count(Response.id).desc(), Response.channel)
+    ).all()
+    return [{"channel": ch, "label": CHANNEL_LABELS.get(ch, ch), "respondents": integer_id(n),
+             "suggestions": integer_id(k)} for ch, n, k in rows]
+
+
 def earlier_periods(session: Session, period: Period, count: int = 4) -> list[Period]:
     """Up to `count` periods of the same kind that ended before this one started, oldest first."""
     rows = session.scalars(
@@ -211,7 +256,8 @@ def followup_plan_summary(session: Session, unit: Unit, period: Period) -> Optio
     return plan_rows(session, unit, period)
 
 
-def results_report(session: Session, unit: Unit, period: Period, today: Optional[dt.date] = None) -> dict:
+def results_report(session: Session, unit: Unit, period: Period, today: Optional[dt.date] = None,
+                   choice=None) -> dict:
     """Everything the Laporan Hasil SKM prints, as strings and lists."""
     today = today or unit_today(unit)
     results = period_results(session, unit, period)
@@ -225,6 +271,8 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
     lowest = results.lowest(unit.rtl_priority_count or 3)
     highest = results.highest(1)
     services = [sv.name for sv in unit.services if sv.active]
+    found = suggestions(session, scope)
+    texts = T.unit_texts(session, unit)
     return {
         "title": "Laporan Hasil Survei Kepuasan Masyarakat",
         "unit": unit_header(unit),
@@ -246,13 +294,20 @@ def results_report(session: Session, unit: Unit, period: Period, today: Optional
         "highest": ranked_text(highest) if highest.elements else "",
         "plan": followup_plan_summary(session, unit, period),
         "trend": trend(session, unit, period, results),
-        "suggestions": suggestions(session, scope),
+        "suggestions": found,
+        "suggestion_groups": suggestion_groups(found),
+        "media": media(session, scope),
+        "texts": {**texts,
+                  "pengertian_items": T.lines(texts["pengertian"]), "sasaran_items": T.lines(texts["sasaran"]),
+                  "ruang_lingkup_paras": paragraphs(texts["ruang_lingkup"]),
+                  "manfaat_items": T.lines(texts["manfaat"])},
+        "notes": weak_element_notes(session, unit, period, results),
         "services": services,
         "channels": sorted(set(session.scalars(
             select(Response.channel).where(Response.unit_id == unit.id, Response.survey_date >= scope.start,
                                            Response.survey_date <= scope.end)).all())),
         "excluded": integer_id(results.excluded_count),
-        "signature": signature(unit, today),
+        "signature": signature(unit, today, choice),
         "generated": date_id(today),
     }
 
@@ -272,6 +327,7 @@ class DataSheet:
     footer_rows: list[list[str]]
     respondents: int
     rows: Iterator[list[str]] = field(repr=False, default=iter(()))
+    header_lines: list[str] = field(default_factory=list)  # unit, address, telephone (seed 002)
 
 
 def _sheet_rows(session: Session, scope: Scope, codes: list[str], batch: int = 2000) -> Iterator[list[str]]:
@@ -311,17 +367,23 @@ def data_sheet(session: Session, unit: Unit, period: Period) -> DataSheet:
     legend.append(f"Bobot setiap unsur = 1/{len(codes)} (ditampilkan {number_id(s.elements[0].weight, 3)}; "
                   "perhitungan memakai nilai tepat)." if codes else "Belum ada data.")
     return DataSheet(
-        title=f"Pengolahan Data SKM per Responden dan per Unsur – {unit.name}",
+        title="Pengolahan Data SKM per Responden dan per Unsur Layanan",
         subtitle=f"Periode {period.name} ({date_range_id(period.start_date, period.end_date)}) · "
                  f"{integer_id(s.respondents)} responden · IKM {number_id(s.ikm) if s.has_data else '–'}",
         codes=codes, legend=legend, header=header, footer_rows=footer, respondents=s.respondents,
         rows=_sheet_rows(session, results.scope, codes),
+        header_lines=[f"Unit pelayanan: {unit.name}"]
+        + ([f"Alamat: {unit.address}"] if unit.address else [])
+        + ([f"Telp.: {unit.phone}"] if unit.phone else []),
     )
 
 
 # --- poster ------------------------------------------------------------------
 
-def poster(session: Session, unit: Unit, period: Period) -> dict:
+def poster(session: Session, unit: Unit, period: Period, every_level: bool = True) -> dict:
+    """The results poster; `every_level`: every education level the unit asks, zeros included
+    (the printed poster, as seed 002's); the lobby screen, which must fit one screen, lists
+    the levels with respondents."""
     results = period_results(session, unit, period)
     gender = results.profile.get("gender")
     education = results.profile.get("education")
@@ -338,7 +400,7 @@ def poster(session: Session, unit: Unit, period: Period) -> dict:
         "period_range": date_range_id(period.start_date, period.end_date),
         "summary": summary(results),
         "gender": rows(gender, False),
-        "education": rows(education, True),
+        "education": rows(education, not every_level),
         "thanks": THANKS,
     }
 
@@ -349,7 +411,7 @@ def lobby_poster(session: Session, unit: Unit, period: Optional[Period] = None) 
     a sentence saying so, instead of a poster of "–" and 0 respondents."""
     period = period or reporting_period(session, unit)
     if period is not None and period_respondents(session, unit, period):
-        return poster(session, unit, period)
+        return poster(session, unit, period, every_level=False)
     return {"unit": unit_header(unit),
             "empty": no_respondents_text(period) if period is not None
             else "Hasil survei akan ditampilkan di sini setelah ada responden."}

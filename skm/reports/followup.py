@@ -16,6 +16,7 @@ from skm.followup.progress import share_done
 from skm.followup.report_data import followup_report_data
 from skm.models import FollowUpPlan, Period, Unit
 from skm.reports.data import element_rows, paragraphs, signature, summary, unit_header
+from skm.reports.texts import stored_texts
 from skm.scoring.results import period_results
 
 # Printed photo box (points): photos keep their aspect ratio inside it.
@@ -57,19 +58,35 @@ def _action(a: dict) -> dict:
 
 
 def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Optional[dt.date] = None,
-                     upload_root: Optional[str] = None) -> dict:
+                     upload_root: Optional[str] = None, choice=None) -> dict:
     today = today or unit_today(unit)
     data = followup_report_data(session, plan, upload_root=upload_root, today=today)
     period = plan.period
     results = period_results(session, unit, period, with_profile=False)
     actions = [_action(a) for a in data["actions"]]
+    # Figures are numbered once, in the order of the actions; Bab III refers to them by number
+    # and Lampiran 1 (Dokumentasi) prints them with the same "Gambar n. caption".
+    figures: list[dict] = []
+    for a in actions:
+        for ph in a["photos"]:
+            ph["number"] = len(figures) + 1
+            ph["label"] = f"Gambar {ph['number']}. {ph['caption'] or a['program']}"
+            ph["action"] = f"{a['code']} – {a['program']}"
+            figures.append(ph)
+    followed: list[str] = []
+    for a in actions:
+        if a["done"] and f"{a['code']} {a['element']}" not in followed:
+            followed.append(f"{a['code']} {a['element']}")
     share = share_done(plan.actions)
     return {
         "unit": unit_header(unit),
         "period": period.name,
         "period_range": date_range_id(period.start_date, period.end_date),
-        "year": today.year,
-        "intro": paragraphs(default_followup_intro(unit, period, data["plan"]["forum_date"])),
+        "year": period.end_date.year,  # the surveyed period's year, not the printing year
+        "report_date": date_id(today),
+        # Bab I: the unit's own text (skm.reports.texts), else the default naming period and forum.
+        "intro": paragraphs(stored_texts(session, unit)["tl_intro"])
+        or paragraphs(default_followup_intro(unit, period, data["plan"]["forum_date"])),
         "forum_date": date_id(data["plan"]["forum_date"]) if data["plan"]["forum_date"] else None,
         "final": data["plan"]["final"],
         "summary": summary(results),
@@ -81,5 +98,7 @@ def followup_context(session: Session, unit: Unit, plan: FollowUpPlan, today: Op
         "actions": actions,
         "share": {"done": share.done, "total": share.total, "percent": share.percent_label, "text": share.text},
         "not_done": [a for a in actions if not a["done"]],
-        "signature": signature(unit, today),
+        "figures": figures,
+        "followed_elements": followed,
+        "signature": signature(unit, today, choice),
     }

@@ -248,6 +248,8 @@ def recap_xlsx(recap: Recap) -> bytes:
 
 def recap_pdf(recap: Recap, today: dt.date) -> bytes:
     """The printable "Rekapitulasi IKM" (landscape), through skm.reports.render (needs an app context)."""
-    from skm.reports.render import render_pdf
+    from skm.reports.render import finish_pdf, render_pdf
 
-    return render_pdf("reports/rekapitulasi.html", t=recap_table(recap), generated=date_id(today))
+    body = render_pdf("reports/rekapitulasi.html", t=recap_table(recap), generated=date_id(today))
+    # Every unit's figures: the installation, not one unit, is the author.
+    return finish_pdf([body], f"Rekapitulasi IKM {recap.period.name}", "SKM Kiosk")

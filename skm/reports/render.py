@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -19,7 +20,8 @@ from skm.core.clock import unit_today
 from skm.models import Period, Unit
 from skm.reports import data as R
 from skm.reports.pdf import RestrictedLinks, font_face_css, html_to_pdf
-from skm.reports.sheets import SheetLayout, data_sheet_pdf, suggestions_pdf
+from skm.reports.settings import report_choice
+from skm.reports.sheets import SheetLayout, data_sheet_pdf, page_footer_overlay, suggestions_pdf
 from skm.survey.reporting import require_respondents
 
 PDF_KINDS = ("laporan", "pengolahan", "poster", "poster-a3", "kuesioner", "tindak-lanjut")
@@ -45,22 +47,42 @@ def _render(template: str, **context) -> str:
 
 
 def data_sheet_bytes(session, unit: Unit, period: Period, progress: Optional[Callable[[int], None]] = None,
-                     prefix: str = "") -> bytes:
+                     prefix: str = "", number_pages: bool = True) -> bytes:
     sheet = R.data_sheet(session, unit, period)
-    layout = SheetLayout(prefix + sheet.title, sheet.subtitle, sheet.header, sheet.footer_rows, sheet.legend)
+    layout = SheetLayout(prefix + sheet.title, sheet.subtitle, sheet.header, sheet.footer_rows, sheet.legend,
+                         header_lines=sheet.header_lines)
     static_dir, _ = folders()
-    return data_sheet_pdf(layout, sheet.rows, static_dir, progress=progress)
+    return data_sheet_pdf(layout, sheet.rows, static_dir, progress=progress, number_pages=number_pages)
 
 
-def concat_pdfs(parts: list[bytes]) -> bytes:
-    from pypdf import PdfWriter
+def finish_pdf(parts: list[bytes], title: str, author: str, footer: Optional[str] = None) -> bytes:
+    """Join the parts into one file with Title and Author metadata. With `footer`, the
+    parts were rendered without page numbers and every page gets the footer and one
+    "Halaman n dari N" sequence over the whole document."""
+    from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     for part in parts:
         writer.append(io.BytesIO(part))
+    if footer is not None:
+        sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in writer.pages]
+        overlay = PdfReader(io.BytesIO(page_footer_overlay(sizes, footer, folders()[0])))
+        for page, stamp in zip(writer.pages, overlay.pages):
+            page.merge_page(stamp)
+    writer.add_metadata({"/Title": title, "/Author": author, "/Creator": "SKM Kiosk"})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+TITLES = {
+    "laporan": "Laporan Hasil Survei Kepuasan Masyarakat",
+    "pengolahan": "Pengolahan Data Survei Kepuasan Masyarakat",
+    "poster": "Poster Hasil Survei Kepuasan Masyarakat",
+    "poster-a3": "Poster Hasil Survei Kepuasan Masyarakat (A3)",
+    "kuesioner": "Kuesioner Survei Kepuasan Masyarakat",
+    "tindak-lanjut": "Laporan Hasil Tindak Lanjut Survei Kepuasan Masyarakat",
+}
 
 
 def slug(text: str) -> str:
@@ -76,35 +98,58 @@ def build(kind: str, session, unit: Unit, period: Optional[Period], today: Optio
           progress: Optional[Callable[[int], None]] = None, plan=None,
           links: Optional[RestrictedLinks] = None) -> bytes:
     """The PDF bytes of one document kind (see skm.reports.KINDS). A result-based kind for
-    a period without respondents raises DomainError: no signed report of nothing."""
-    today = today or unit_today(unit)  # signature date in the unit's time zone
+    a period without respondents raises DomainError: no signed report of nothing.
+    Every file carries a Title (kind, period) and the unit as Author."""
+    shown = None if kind == "kuesioner" else plan.period if plan is not None and kind == "tindak-lanjut" else period
+    title = TITLES.get(kind, kind) + (f" {shown.name}" if shown is not None and kind != "kuesioner" else "")
+    choice = None
+    if shown is not None:
+        # The date and signatories chosen for the period (remembered), else its default
+        # date -- never silently the printing day; an explicit `today` overrides the date.
+        choice = report_choice(session, unit, shown)
+        if today is not None:
+            choice = replace(choice, report_date=today)
+        today = choice.report_date
+    parts, footer = _build(kind, session, unit, period, today, progress, plan, links, choice)
+    return finish_pdf(parts, f"{title} – {unit.name}", unit.name, footer)
+
+
+def _build(kind, session, unit, period, today, progress, plan, links, choice) -> tuple[list[bytes], Optional[str]]:
+    """The parts of one document and, for a joined one, its running footer."""
+    today = today or unit_today(unit)  # only the questionnaire, which carries no report date
     if kind == "kuesioner":
-        return render_pdf("reports/kuesioner.html", links=links, **R.questionnaire_sheet(unit))
+        return [render_pdf("reports/kuesioner.html", links=links, **R.questionnaire_sheet(unit))], None
     if kind == "tindak-lanjut":
         from skm.reports.followup import followup_context  # RTL models come from the `rtl` branch
 
         if plan is None:
             raise R.DomainError("Pilih rencana tindak lanjut.")
-        return render_pdf("reports/tindak_lanjut.html", links=links, **followup_context(session, unit, plan, today))
+        # Appendix 2, the questionnaire used, joined: one page sequence over both parts.
+        body = render_pdf("reports/tindak_lanjut.html", links=links, stamped=True,
+                          **followup_context(session, unit, plan, today, choice=choice))
+        form = render_pdf("reports/kuesioner.html", links=links, stamped=True,
+                          appendix="LAMPIRAN 2 ", **R.questionnaire_sheet(unit))
+        return [body, form], f"Laporan Hasil Tindak Lanjut SKM {plan.period.name} · {unit.name}"
     if period is None:
         raise R.DomainError("Pilih periode.")
     if kind in R.RESULT_KINDS:
         require_respondents(session, unit, period)
     if kind in ("poster", "poster-a3"):
         size = "a3" if kind == "poster-a3" else "a4"
-        return render_pdf("reports/poster_pdf.html", links=links, size=size, **R.poster(session, unit, period))
+        return [render_pdf("reports/poster_pdf.html", links=links, size=size, **R.poster(session, unit, period))], None
     if kind == "pengolahan":
-        return data_sheet_bytes(session, unit, period, progress=progress)
+        return [data_sheet_bytes(session, unit, period, progress=progress)], None
     if kind == "laporan":
         # Chapters in xhtml2pdf; the two appendices, which grow with the respondents,
         # in ReportLab (see skm.pdf), joined into one file.
-        context = R.results_report(session, unit, period, today)
-        body = render_pdf("reports/laporan.html", links=links, **context)
+        context = R.results_report(session, unit, period, today, choice=choice)
+        body = render_pdf("reports/laporan.html", links=links, stamped=True, **context)
         static_dir, _ = folders()
         suggestions = suggestions_pdf("LAMPIRAN 1 SARAN DAN MASUKAN RESPONDEN",
                                       f"{unit.name} · Periode {period.name} ({context['period_range']}) · "
                                       f"{R.integer_id(len(context['suggestions']))} saran",
-                                      context["suggestions"], static_dir, footer=f"{unit.name} · ")
-        sheet = data_sheet_bytes(session, unit, period, progress=progress, prefix="LAMPIRAN 2 – ")
-        return concat_pdfs([body, suggestions, sheet])
+                                      context["suggestions"], static_dir, number_pages=False)
+        sheet = data_sheet_bytes(session, unit, period, progress=progress, prefix="LAMPIRAN 2 – ",
+                                 number_pages=False)
+        return [body, suggestions, sheet], f"Laporan Hasil SKM {period.name} · {unit.name}"
     raise R.DomainError(f"Jenis laporan tidak dikenal: {kind}")

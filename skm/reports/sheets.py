@@ -143,6 +143,7 @@ class SheetLayout:
     footer_rows: list[list[str]]  # Jumlah, NRR, NRR tertimbang, Σ, IKM
     legend: list[str]  # "U1 = Persyaratan", ...
     footer_note: str = ""
+    header_lines: Sequence[str] = ()  # "Alamat : …", "Telp. : …" under the subtitle
 
 
 def data_sheet_pdf(
@@ -150,6 +151,7 @@ def data_sheet_pdf(
     rows: Iterable[Sequence[str]],
     static_dir,
     progress: Optional[Callable[[int], None]] = None,
+    number_pages: bool = True,
 ) -> bytes:
     """The Pengolahan data sheet, landscape A4, header row on every page.
 
@@ -174,9 +176,17 @@ def data_sheet_pdf(
 
     register_reportlab_fonts(static_dir)
     SheetPage = _sheet_page_class()
+    from reportlab.lib.utils import simpleSplit
+
     page_w, page_h = landscape(A4)
     margin = 12 * mm
-    top = 24 * mm  # room for the running title
+    font, bold, size = "SKM-DejaVu", "SKM-DejaVu-Bold", 7.5
+    # The running title and header lines wrap (a unit name may be 120 characters);
+    # the body starts below however many lines they take.
+    title_lines = simpleSplit(layout.title, bold, 11, page_w - 2 * margin)
+    head_lines = [part for line in [layout.subtitle, *layout.header_lines]
+                  for part in simpleSplit(line, font, 8.5, page_w - 2 * margin)]
+    top = 8 * mm + len(title_lines) * 13.5 + len(head_lines) * 10.5 + 4 * mm
     bottom = 14 * mm
     usable_w = page_w - 2 * margin
     usable_h = page_h - top - bottom
@@ -189,7 +199,6 @@ def data_sheet_pdf(
     fixed = [12 * mm, 26 * mm]
     rest = (usable_w - sum(fixed)) / (ncols - 2)
     col_widths = fixed + [rest] * (ncols - 2)
-    font, bold, size = "SKM-DejaVu", "SKM-DejaVu-Bold", 7.5
     grid = [
         ("FONT", (0, 0), (-1, -1), font, size),
         ("FONT", (0, 0), (-1, 0), bold, size),
@@ -240,10 +249,16 @@ def data_sheet_pdf(
 
     def on_page(canvas, doc):
         canvas.saveState()
+        y = page_h - 12 * mm
         canvas.setFont(bold, 11)
-        canvas.drawString(margin, page_h - 12 * mm, layout.title)
+        for line in title_lines:
+            canvas.drawString(margin, y, line)
+            y -= 13.5
         canvas.setFont(font, 8.5)
-        canvas.drawString(margin, page_h - 17 * mm, layout.subtitle)
+        y -= 1.5
+        for line in head_lines:
+            canvas.drawString(margin, y, line)
+            y -= 10.5
         canvas.restoreState()
 
     buf = io.BytesIO()
@@ -252,7 +267,10 @@ def data_sheet_pdf(
     frame = Frame(margin, bottom, usable_w, usable_h, leftPadding=0, rightPadding=0, topPadding=0,
                   bottomPadding=0, id="body")
     doc.addPageTemplates([PageTemplate(id="sheet", frames=[frame], onPage=on_page)])
-    doc.build(story, canvasmaker=numbered_canvas(font, 7.5, page_w - margin, 8 * mm))
+    if number_pages:
+        doc.build(story, canvasmaker=numbered_canvas(font, 7.5, page_w - margin, 8 * mm))
+    else:  # part of a larger document, numbered once by skm.reports.render.finish_pdf
+        doc.build(story)
     return buf.getvalue()
 
 
@@ -264,7 +282,8 @@ def _para_text(text: str) -> str:
     return escape(text).replace("\n", "<br/>")
 
 
-def suggestions_pdf(title: str, subtitle: str, items: Sequence[dict], static_dir, footer: str = "") -> bytes:
+def suggestions_pdf(title: str, subtitle: str, items: Sequence[dict], static_dir, footer: str = "",
+                    number_pages: bool = True) -> bytes:
     """Appendix: the suggestions received, one numbered paragraph each (date · service, text).
 
     ReportLab paragraphs rather than an xhtml2pdf table: a period can bring thousands of
@@ -299,6 +318,51 @@ def suggestions_pdf(title: str, subtitle: str, items: Sequence[dict], static_dir
                           bottomMargin=bottom, title=title, author="SKM Kiosk")
     frame = Frame(left, bottom, page_w - left - right, page_h - top - bottom, leftPadding=0, rightPadding=0,
                   topPadding=0, bottomPadding=0, id="body")
-    doc.addPageTemplates([PageTemplate(id="plain", frames=[frame])])
-    doc.build(story, canvasmaker=numbered_canvas(font, 8, page_w - right, 1.1 * cm, f"{footer}{title} · "))
+
+    def running_title(canvas, doc):  # continuation pages name the appendix at the top
+        if doc.page > 1:
+            canvas.saveState()
+            canvas.setFont(font, 8)
+            canvas.setFillColor("#555555")
+            canvas.drawString(left, page_h - 1.3 * cm, f"{title} (lanjutan)")
+            canvas.restoreState()
+
+    doc.addPageTemplates([PageTemplate(id="plain", frames=[frame], onPage=running_title)])
+    if number_pages:
+        doc.build(story, canvasmaker=numbered_canvas(font, 8, page_w - right, 1.1 * cm, f"{footer}{title} · "))
+    else:  # part of a larger document, numbered once by skm.reports.render.finish_pdf
+        doc.build(story)
+    return buf.getvalue()
+
+
+def page_footer_overlay(sizes: Sequence[tuple[float, float]], footer: str, static_dir) -> bytes:
+    """One overlay page per page size given: `footer` (wrapped, at most two lines) at the
+    left and "Halaman n dari N" at the right, so a document joined from several engines
+    carries one page sequence (skm.reports.render.finish_pdf merges it onto the pages)."""
+    from reportlab.lib.units import cm, mm
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    register_reportlab_fonts(static_dir)
+    font, size = "SKM-DejaVu", 8
+    buf = io.BytesIO()
+    c = Canvas(buf)
+    total = len(sizes)
+    for n, (w, h) in enumerate(sizes, start=1):
+        c.setPageSize((w, h))
+        # The margins of the pages below: xhtml2pdf portrait (2,5 cm / 2 cm), ReportLab landscape 12 mm.
+        left, right = (12 * mm, 12 * mm) if w > h else (2.5 * cm, 2 * cm)
+        number = f"Halaman {n} dari {total}"
+        c.setFont(font, size)
+        c.setFillColor("#555555")
+        c.drawRightString(w - right, 0.9 * cm, number)
+        room = w - left - right - stringWidth(number, font, size) - 6 * mm
+        lines = simpleSplit(footer, font, size, room)[:2]
+        y = 0.9 * cm + (len(lines) - 1) * (size + 2)
+        for line in lines:
+            c.drawString(left, y, line)
+            y -= size + 2
+        c.showPage()
+    c.save()
     return buf.getvalue()

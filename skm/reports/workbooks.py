@@ -3,7 +3,10 @@ No Flask here; every function returns bytes and writes nothing to the database.
 """
 from __future__ import annotations
 
+import datetime as dt
+import io
 from dataclasses import dataclass
+from fractions import Fraction
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -11,8 +14,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from skm.models import Period, Unit
-from skm.reports.exports import BOLD, _save, _text_cell, _xlsx_value, element_columns
-from skm.scoring.ikm import GRADE_TABLE, IKM_LOWER_BOUNDS
+from skm.reports.exports import BOLD, _clean, _save, _text_cell, _xlsx_value, element_columns
+from skm.scoring.ikm import GRADE_TABLE, IKM_LOWER_BOUNDS, round_half_up
 from skm.scoring.results import Scope, data_sheet_rows, period_results
 
 # ---------------------------------------------------------------- results tables
@@ -187,9 +190,51 @@ SUMMARY_FORMATS = {"total": "0", "count": "0", "nrr": "0.000", "weight": "0.000"
                    "ikm_rounded": "0.00"}
 
 
+def data_sheet_values(layout: SheetLayout, ratings: list[dict]) -> dict[str, object]:
+    """Cell -> the value each formula of data_sheet_formulas computes, exactly as a spreadsheet
+    would (Fractions, ROUND half away from zero), so the file carries cached values that
+    viewers which never recalculate (phones, previews) show."""
+    rows = layout.rows
+    cols = [get_column_letter(layout.first_col + i) for i in range(len(layout.codes))]
+    totals = {c: sum(r[c] for r in ratings if r.get(c) is not None) for c in layout.codes}
+    counts = {c: sum(1 for r in ratings if r.get(c) is not None) for c in layout.codes}
+    n_elements = sum(1 for c in layout.codes if counts[c] > 0)
+    v: dict[str, object] = {}
+    weighted_sum = Fraction(0)
+    for col, code in zip(cols, layout.codes):
+        total, count = totals[code], counts[code]
+        v[f"{col}{rows['total']}"] = total
+        v[f"{col}{rows['count']}"] = count
+        if count == 0:
+            for name in ("nrr", "weight", "weighted"):
+                v[f"{col}{rows[name]}"] = ""
+            continue
+        nrr = Fraction(total, count)
+        weight = Fraction(1, n_elements)
+        v[f"{col}{rows['nrr']}"] = nrr
+        v[f"{col}{rows['weight']}"] = weight
+        v[f"{col}{rows['weighted']}"] = nrr * weight
+        weighted_sum += nrr * weight
+    v[f"{cols[0]}{rows['n_elements']}"] = n_elements
+    v[layout.respondents_cell] = len(ratings)
+    v[layout.ikm_unit_cell] = weighted_sum
+    v[layout.ikm_cell] = weighted_sum * 25
+    rounded = round_half_up(weighted_sum * 25, 2)
+    v[layout.ikm_rounded_cell] = rounded
+    v[layout.grade_cell] = next((g for bound, g in IKM_LOWER_BOUNDS if rounded >= bound), "D")
+    return v
+
+
 def data_sheet_xlsx(session: Session, unit: Unit, period: Period) -> bytes:
     """Pengolahan data per responden dan per unsur, with totals, NRR, weighted NRR and IKM
-    as live formulas over the respondent rows (excluded responses are left out, as in the IKM)."""
+    as live formulas over the respondent rows (excluded responses are left out, as in the IKM).
+
+    Written with XlsxWriter, which stores each formula together with its computed value
+    (data_sheet_values): Excel and LibreOffice recalculate on opening (fullCalcOnLoad),
+    and viewers that do not recalculate still show the numbers. Text is always written
+    as text (write_string), so a unit name starting with '=' never becomes a formula."""
+    import xlsxwriter
+
     scope = Scope(unit.id, period.start_date, period.end_date)
     # Elements nobody rated stay as columns: their count is 0 and the formulas skip them.
     columns = element_columns(session, unit, scope)
@@ -198,38 +243,48 @@ def data_sheet_xlsx(session: Session, unit: Unit, period: Period) -> bytes:
     sheet_rows = list(data_sheet_rows(session, scope))
     layout = data_sheet_layout(codes, len(sheet_rows))
 
-    wb = Workbook(write_only=True)
-    wb.calculation.fullCalcOnLoad = True  # Excel and LibreOffice recompute when opening
-    ws = wb.create_sheet("Pengolahan data")
-    ws.column_dimensions["A"].width = 8
-    ws.column_dimensions["B"].width = 34
-    ws.append([_text_cell(ws, "PENGOLAHAN DATA SURVEI KEPUASAN MASYARAKAT PER RESPONDEN DAN PER UNSUR PELAYANAN",
-                          font=BOLD)])
-    ws.append([_text_cell(ws, unit.name)])
-    ws.append([_text_cell(ws, f"Periode: {period.name} ({period.start_date:%d-%m-%Y} s.d. {period.end_date:%d-%m-%Y})")])
-    ws.append([_text_cell(ws, ", ".join(f"{c} = {names[c]}" for c in codes))])
-    ws.append([_text_cell(ws, "No", font=BOLD), _text_cell(ws, "Tanggal", font=BOLD),
-               *[_text_cell(ws, c, font=BOLD) for c in codes]])
-    for row in sheet_rows:
-        ws.append([row.number, _xlsx_value(ws, row.survey_date), *[row.ratings.get(c) for c in codes]])
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": True})
+    bold = wb.add_format({"bold": True})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws = wb.add_worksheet("Pengolahan data")
+    ws.set_column(0, 0, 8)
+    ws.set_column(1, 1, 34)
+
+    def text(row: int, col: int, value: str, fmt=None) -> None:
+        ws.write_string(row, col, _clean(value) or "", fmt)
+
+    text(0, 0, "PENGOLAHAN DATA SURVEI KEPUASAN MASYARAKAT PER RESPONDEN DAN PER UNSUR PELAYANAN", bold)
+    text(1, 0, unit.name)
+    text(2, 0, f"Periode: {period.name} ({period.start_date:%d-%m-%Y} s.d. {period.end_date:%d-%m-%Y})")
+    text(3, 0, ", ".join(f"{c} = {names[c]}" for c in codes))
+    for col, label in enumerate(["No", "Tanggal", *codes]):
+        text(4, col, label, bold)
+    for i, row in enumerate(sheet_rows):
+        r = layout.first_row - 1 + i
+        ws.write_number(r, 0, row.number)
+        ws.write_datetime(r, 1, dt.datetime.combine(row.survey_date, dt.time()), day)
+        for j, code in enumerate(codes):
+            if row.ratings.get(code) is not None:
+                ws.write_number(r, layout.first_col - 1 + j, row.ratings[code])
     if not sheet_rows:
-        ws.append([_text_cell(ws, "Belum ada responden pada periode ini.")])
-        return _save(wb)
+        text(layout.first_row - 1, 0, "Belum ada responden pada periode ini.")
+        wb.close()
+        return out.getvalue()
     formulas = data_sheet_formulas(layout)
-    ws.append([])
+    values = data_sheet_values(layout, [row.ratings for row in sheet_rows])
+    formats = {name: wb.add_format({"num_format": f}) for name, f in SUMMARY_FORMATS.items()}
     order = ("total", "count", "nrr", "weight", "weighted", "n_elements", "respondents", "ikm_unit", "ikm",
              "ikm_rounded", "grade")
     for name in order:
         r = layout.rows[name]
-        cells = [None, _text_cell(ws, SUMMARY_LABELS[name], font=BOLD)]
+        text(r - 1, 1, SUMMARY_LABELS[name], bold)
         for i in range(len(codes)):
             ref = f"{get_column_letter(layout.first_col + i)}{r}"
-            if ref in formulas:
-                cell = WriteOnlyCell(ws, value=formulas[ref])
-                if name in SUMMARY_FORMATS:
-                    cell.number_format = SUMMARY_FORMATS[name]
-                cells.append(cell)
-            else:
+            if ref not in formulas:
                 break
-        ws.append(cells)
-    return _save(wb)
+            value = values[ref]
+            cached = value if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+            ws.write_formula(r - 1, layout.first_col - 1 + i, formulas[ref], formats.get(name), cached)
+    wb.close()
+    return out.getvalue()
