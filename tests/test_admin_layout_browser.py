@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.factories import browser_login
-from tests.test_admin_access import _admin_rules, _url, world  # noqa: F401  (the access walk's world)
+from tests.test_admin_access import _admin_rules, _is_old_address, _url, world  # noqa: F401  (the access walk's world)
 
 pytestmark = pytest.mark.browser
 
@@ -64,14 +64,14 @@ def test_every_admin_page_tables_line_up_at_1366(app, world, live_server, browse
     for rule in _admin_rules(app):
         if "GET" not in rule.methods or rule.endpoint in ("admin.logout", "admin.login"):
             continue
+        if _is_old_address(rule):  # only redirects to a page walked under /admin/units/<id>/
+            continue
         url = _url(app, rule, world, "own")
-        with page.expect_response(lambda r: True) as info:
-            try:
-                page.goto(live_server + url)
-            except Exception:  # a download (xlsx, pdf, csv) is not a page
-                continue
-        response = info.value
-        if response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+        try:
+            response = page.goto(live_server + url)
+        except Exception:  # a download (xlsx, pdf, csv) is not a page
+            continue
+        if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
             continue
         pages += 1
         tables += page.locator("table").count()
