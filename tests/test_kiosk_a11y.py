@@ -93,6 +93,7 @@ def folder(artifacts):
 
 def test_every_visitor_screen_is_accessible_and_keyboard_safe(app, db, page, live_server, folder):
     app.config["KIOSK_IDLE_COUNTDOWN"] = 30
+    app.config["KIOSK_COOLDOWN_SECONDS"] = 0  # the test starts a second survey right after a send
     page.goto(f"{live_server}/kiosk/")
     check(page, folder, "pair")
     unit, elements = paired_kiosk(app, db, page, live_server, thanks_seconds=60, ask_suggestion_on_low=True,
