@@ -130,13 +130,18 @@ def reports_intro(unit_id: int):
     return redirect(url_for("admin.reports_unit", unit_id=unit_id, _anchor="teks-laporan"))
 
 
+def _posted_period() -> Period | None:
+    """The period a posted form names (an ASCII id, skm.core.parsing), or None."""
+    number = parse_id(request.form.get("period_id", ""))
+    return db.session.get(Period, number) if number else None
+
+
 @bp.route("/units/<int:unit_id>/laporan/analisis", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def reports_notes(unit_id: int):
     """The analysis and recommendation of each weak element of one period."""
     unit = _unit_or_404(unit_id)
-    raw = request.form.get("period_id", "")
-    period = db.session.get(Period, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    period = _posted_period()
     if period is None:
         flash("Pilih periode terlebih dahulu.")
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
@@ -160,8 +165,7 @@ CHOICE_FIELDS = ("head_name", "head_position", "head_rank", "head_nip", "officer
 def reports_choice(unit_id: int):
     """Remember the report date and signatories of one period (skm.reports.settings)."""
     unit = _unit_or_404(unit_id)
-    raw = request.form.get("period_id", "")
-    period = db.session.get(Period, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    period = _posted_period()
     if period is None:
         flash("Pilih periode terlebih dahulu.")
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
