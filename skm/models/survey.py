@@ -23,6 +23,9 @@ from sqlalchemy import (
 from sqlalchemy import (
     false as sa_false,
 )
+from sqlalchemy import (
+    true as sa_true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skm.core.clock import utcnow
@@ -59,6 +62,8 @@ class Unit(Model):
     # Lower bounds of the age bands, comma separated: "17,24,30,41" -> 17–23, 24–29, 30–40, > 40
     age_bands: Mapped[str] = mapped_column(String(100), default="17,24,30,41")
     rtl_priority_count: Mapped[int] = mapped_column(Integer, default=3)
+    # The public online survey (/survei/<code>): on by default, a unit may switch it off.
+    online_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     services: Mapped[list[Service]] = relationship(
@@ -200,6 +205,8 @@ class Response(Model):
     device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("device.id"), index=True)
     duration_seconds: Mapped[Optional[int]] = mapped_column(Integer)
     import_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    # Online: the one-time ticket it was made with ("terverifikasi"); NULL otherwise.
+    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey_ticket.id"), unique=True)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[Optional[str]] = mapped_column(String(200))

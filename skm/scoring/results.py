@@ -12,7 +12,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from skm.models import Answer, Element, Period, PeriodUnit, Questionnaire, Response, Service, Unit
+from skm.models import CHANNELS, Answer, Element, Period, PeriodUnit, Questionnaire, Response, Service, Unit
 from skm.scoring.ikm import (
     Breakdown,
     ElementTally,
@@ -38,6 +38,10 @@ class Scope:
     end: dt.date
     service_id: Optional[int] = None
     include_excluded: bool = False
+    # Issue 15: one channel only ("kiosk", "online", "paper", "import"), and/or only
+    # responses made with a one-time ticket ("terverifikasi").
+    channel: Optional[str] = None
+    verified_only: bool = False
 
 
 @dataclass
@@ -78,7 +82,22 @@ def _response_filter(scope: Scope, excluded_too: bool | None = None):
         conds.append(Response.service_id == scope.service_id)
     if not include:
         conds.append(Response.excluded.is_(False))
+    if scope.channel is not None:
+        conds.append(Response.channel == scope.channel)
+    if scope.verified_only:
+        conds.append(Response.ticket_id.is_not(None))
     return conds
+
+
+def channel_counts(session: Session, scope: Scope) -> dict[str, int]:
+    """Counted responses per channel; every channel is a key (0 when none)."""
+    counts = {channel: 0 for channel in CHANNELS}
+    rows = session.execute(
+        select(Response.channel, func.count()).where(*_response_filter(scope)).group_by(Response.channel)
+    ).all()
+    for channel, n in rows:
+        counts[channel] = int(n)
+    return counts
 
 
 def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
@@ -99,6 +118,8 @@ def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
         conds.append(Answer.unit_id == scope.unit_id)
     if not scope.include_excluded:
         conds.append(Answer.excluded.is_(False))
+    if scope.channel is not None or scope.verified_only:
+        conds.append(Answer.response_id.in_(select(Response.id).where(*_response_filter(scope))))
     rows = session.execute(
         select(Answer.element_id, func.count(), func.sum(Answer.rating))
         .where(*conds)
