@@ -102,6 +102,9 @@ def create_app(config: dict | None = None) -> Flask:
     from kiosk import bp as kiosk_bp
 
     app.register_blueprint(kiosk_bp)
+    from kiosk.qr import bp as qr_bp
+
+    app.register_blueprint(qr_bp)
     app.register_blueprint(admin_bp)
 
     from skm.cli import skm_cli

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, current_app, has_request_context, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -56,6 +56,16 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value: Any) -> str:
         return str(int(value))
+
+
+def public_base_url() -> str:
+    """The address visitors' phones reach this server at, for public links and QR codes:
+    config PUBLIC_BASE_URL (env SKM_PUBLIC_BASE_URL, e.g. "https://skm.example.go.id"),
+    since the server may sit behind a proxy; unset, the current request's own root."""
+    configured = current_app.config.get("PUBLIC_BASE_URL") or current_app.config.get("SKM_PUBLIC_BASE_URL")
+    if configured:
+        return str(configured).strip().rstrip("/")
+    return request.url_root.rstrip("/") if has_request_context() else ""
 
 
 def wants_fragment() -> bool:

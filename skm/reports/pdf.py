@@ -7,7 +7,8 @@ http(s)://, file://, absolute paths, `..` tricks, symlinks out. On top of that t
 render runs under xhtml2pdf's own ResourceAccessPolicy (server preset, no remote
 fetches, local reads confined to the same two folders), so even a rewrite that
 slipped through the callback could not fetch anything. User text never reaches the
-renderer as markup anyway: the templates are autoescaped.
+renderer as markup anyway: the templates are autoescaped. The one exception, a
+`data:image/png;base64,` URI (our QR codes), is bytes inside the document, never a read.
 
 No Flask import here: callers pass the two folders.
 """
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 # A 1x1 transparent GIF: what a refused resource becomes. A data: URI is part of
 # the document, so xhtml2pdf never fetches anything for it.
 REFUSED = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+# Our own generated images (QR codes, skm.online.qr.data_uri) may be embedded as data: URIs.
+INLINE_PNG = "data:image/png;base64,"
+INLINE_MAX = 512 * 1024
 
 FONT_REGULAR = "DejaVuSans.ttf"
 FONT_BOLD = "DejaVuSans-Bold.ttf"
@@ -60,6 +65,10 @@ class RestrictedLinks:
         return None
 
     def __call__(self, uri, rel=None) -> str:
+        if isinstance(uri, str) and uri.startswith(INLINE_PNG) and len(uri) <= INLINE_MAX:
+            # A PNG the template embedded itself (a QR code): part of the document, no file read.
+            self.resolved.append(INLINE_PNG)
+            return uri
         path = self.resolve(uri)
         if path is None:
             self.refused.append(str(uri))
