@@ -12,6 +12,7 @@ from . import (  # noqa: E402,F401  # noqa: E402,F401  (issue 4)
     entry,
     followup,  # noqa: E402,F401
     moved,
+    online,
     periods,
     public,
     publication,

@@ -39,3 +39,8 @@ def data_uri(text: str, scale: int = PNG_SCALE) -> str:
 def matrix(text: str) -> list[list[bool]]:
     """Dark (True) and light modules, quiet zone excluded (callers draw their own margin)."""
     return [[bool(m) for m in row] for row in make(text).matrix]
+
+
+def svg_markup(text: str, title: str = "") -> str:
+    """The SVG without its XML declaration, to place inline in an HTML page (no extra request)."""
+    return svg_bytes(text, title).decode("utf-8").split("?>", 1)[-1].strip()
