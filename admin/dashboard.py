@@ -2,7 +2,7 @@
 comparisons, heat map, flagged-response review and alerts. Admins and managers only."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -14,7 +14,7 @@ from skm.core.parsing import parse_id
 from skm.extensions import db
 from skm.models import Period, Service, Unit
 from skm.scoring import analytics
-from skm.scoring.results import Scope, data_sheet_rows, period_results
+from skm.scoring.results import Scope, channel_counts, data_sheet_rows, parse_channel_filter, period_results
 from skm.survey.period_admin import period_unit
 from skm.survey.reporting import default_period, reports_unavailable
 from skm.survey.responses import set_excluded
@@ -33,6 +33,11 @@ class Selection:
     unit: Optional[Unit]
     period: Optional[Period]
     service: Optional[Service]
+    # Issue 15: one channel (?media=kiosk|online|paper|import) and/or ticketed responses only
+    # (?terverifikasi=1); a bad value is named in filter_error and filters nothing.
+    channel: Optional[str] = None
+    verified: bool = False
+    filter_error: Optional[str] = None
 
     @property
     def ready(self) -> bool:
@@ -41,12 +46,20 @@ class Selection:
     @property
     def scope(self) -> Scope:
         return Scope(self.unit.id, self.period.start_date, self.period.end_date,
-                     self.service.id if self.service else None)
+                     self.service.id if self.service else None, channel=self.channel, verified_only=self.verified)
+
+    @property
+    def filtered(self) -> bool:
+        return self.channel is not None or self.verified
 
     def args(self, **extra) -> dict:
         args = {"unit_id": self.unit.id if self.unit else None, "period": self.period.id if self.period else None}
         if self.service:
             args["service"] = self.service.id
+        if self.channel:
+            args["media"] = self.channel
+        if self.verified:
+            args["terverifikasi"] = 1
         args.update(extra)
         return {k: v for k, v in args.items() if v is not None}
 
@@ -113,7 +126,17 @@ def _selection(unit_id: Optional[int] = None) -> Selection:
             abort(404)
         if service.unit_id != unit.id:
             service = None  # a service of another unit (e.g. after switching units): show all services
-    return Selection(units, periods, unit, period, service)
+    channel, verified, error = parse_channel_filter(request.args.get("media"), request.args.get("terverifikasi"))
+    return Selection(units, periods, unit, period, service, channel, verified, error)
+
+
+def channel_card(sel: Selection) -> dict:
+    """Responses per channel of the unit, period and service (every channel, the chosen one
+    or not), and how many of them were made with a one-time ticket."""
+    everything = replace(sel.scope, channel=None, verified_only=False)
+    counts = channel_counts(db.session, everything)
+    ticketed = channel_counts(db.session, replace(everything, verified_only=True))
+    return {"counts": counts, "verified": sum(ticketed.values()), "total": sum(counts.values())}
 
 
 def completion_card(sel: Selection) -> Optional[dict]:
@@ -135,12 +158,13 @@ def results(unit_id: Optional[int] = None):
     sel = _selection(unit_id)
     if not sel.ready:
         return render_template("admin/results/index.html", sel=sel, res=None)
-    res = period_results(db.session, sel.unit, sel.period, service_id=sel.service.id if sel.service else None)
+    res = period_results(db.session, sel.unit, sel.period, service_id=sel.service.id if sel.service else None,
+                         channel=sel.channel, verified_only=sel.verified)
     state = period_unit(db.session, sel.period, sel.unit)
     today_alerts = analytics.recent_alerts(db.session, sel.unit, days=1)
     latest, suggestion_total = analytics.suggestions(db.session, sel.scope, limit=5)
     return render_template(
-        "admin/results/index.html", sel=sel, res=res, completion=completion_card(sel),
+        "admin/results/index.html", sel=sel, res=res, completion=completion_card(sel), channels=channel_card(sel),
         closed=state is not None and state.closed_at is not None, alerts=today_alerts,
         latest_suggestions=latest, suggestion_total=suggestion_total,
         # Result-based documents need respondents; without, the page says why instead of links.
@@ -155,7 +179,7 @@ def results_sheet(unit_id: Optional[int] = None):
     if not sel.ready:
         return render_template("admin/results/sheet.html", sel=sel, res=None)
     res = period_results(db.session, sel.unit, sel.period, service_id=sel.service.id if sel.service else None,
-                         with_profile=False)
+                         channel=sel.channel, verified_only=sel.verified, with_profile=False)
     pages = max(1, -(-res.respondents // SHEET_PAGE))
     page = min(max(_arg_int("page") or 1, 1), pages)
     rows = list(data_sheet_rows(db.session, sel.scope, offset=(page - 1) * SHEET_PAGE, limit=SHEET_PAGE))

@@ -103,6 +103,9 @@ def register_web(app: Flask) -> None:
         grade_for_ikm=ikm.grade_for_ikm,
     )
     app.jinja_env.globals.update(min_password=MIN_PASSWORD)
+    from skm.models import CHANNELS
+
+    app.jinja_env.globals.update(channel_codes=CHANNELS)
 
     @app.after_request
     def _headers(response):

@@ -194,16 +194,20 @@ def suggestion_groups(items: list[dict], limit: int = 40) -> dict:
 
 
 def media(session: Session, scope: Scope) -> list[dict]:
-    """The channels respondents actually used in the period, with respondents and suggestions."""
+    """The channels respondents actually used in the period, with respondents, suggestions
+    and (online) how many were made with a one-time ticket."""
     rows = session.execute(
         select(Response.channel, func.count(Response.id),
-               func.count(Response.id).filter(func.length(func.trim(func.coalesce(Response.suggestion, ""))) > 0))
+               func.count(Response.id).filter(func.length(func.trim(func.coalesce(Response.suggestion, ""))) > 0),
+               func.count(Response.ticket_id))
         .where(Response.unit_id == scope.unit_id, Response.survey_date >= scope.start,
                Response.survey_date <= scope.end, Response.excluded.is_(False))
         .group_by(Response.channel).order_by(func.count(Response.id).desc(), Response.channel)
     ).all()
+    # verified: made with a one-time ticket (issue 15), only ever online responses.
     return [{"channel": ch, "label": CHANNEL_LABELS.get(ch, ch), "respondents": integer_id(n),
-             "suggestions": integer_id(k)} for ch, n, k in rows]
+             "suggestions": integer_id(k), "verified": integer_id(v) if v else "", "count": int(n), "suggestion_count": int(k)}
+            for ch, n, k, v in rows]
 
 
 def earlier_periods(session: Session, period: Period, count: int = 4) -> list[Period]:

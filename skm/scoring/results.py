@@ -100,6 +100,21 @@ def channel_counts(session: Session, scope: Scope) -> dict[str, int]:
     return counts
 
 
+def parse_channel_filter(channel: Optional[str], verified: Optional[str]) -> tuple[Optional[str], bool, Optional[str]]:
+    """A channel filter as typed in a query string (?media=online&terverifikasi=1):
+    (channel or None, verified only, error message or None). A bad value filters nothing."""
+    errors = []
+    chosen = (channel or "").strip().lower() or None
+    if chosen is not None and chosen not in CHANNELS:
+        errors.append(f"Media “{channel[:40]}” tidak dikenal; pilih kios, daring, kertas atau impor.")
+        chosen = None
+    flag = (verified or "").strip().lower()
+    if flag not in ("", "0", "1"):
+        errors.append("Filter terverifikasi hanya boleh 1 (ya) atau 0 (tidak).")
+        flag = ""
+    return chosen, flag == "1", " ".join(errors) or None
+
+
 def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
     """Count and sum of ratings per element code, over every questionnaire version."""
     element_ids = session.scalars(
@@ -261,10 +276,13 @@ def compute_results(
 
 
 def period_results(
-    session: Session, unit: Unit, period: Period, service_id: Optional[int] = None, **kwargs
+    session: Session, unit: Unit, period: Period, service_id: Optional[int] = None,
+    channel: Optional[str] = None, verified_only: bool = False, **kwargs
 ) -> Results:
-    scope = Scope(unit.id, period.start_date, period.end_date, service_id)
-    population = period_population(session, period, unit.id) if service_id is None else None
+    scope = Scope(unit.id, period.start_date, period.end_date, service_id, channel=channel, verified_only=verified_only)
+    # The sample-size check is the unit's whole period; a part of it (a service, a channel) has none.
+    whole = service_id is None and channel is None and not verified_only
+    population = period_population(session, period, unit.id) if whole else None
     return compute_results(session, scope, unit, population=population, **kwargs)
 
 
