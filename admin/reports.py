@@ -294,8 +294,10 @@ def _poster_page(unit: Unit, period_name: str | None, public: bool):
         if period is None:
             abort(404)
     context = R.lobby_poster(db.session, unit, period)
+    # The online survey's QR in a corner (issue 15), while the unit's online survey is on.
     response = make_response(render_template("reports/poster_page.html", refresh=POSTER_REFRESH_SECONDS,
-                                             public=public, **context))
+                                             public=public, qr_unit=unit if unit.online_enabled else None,
+                                             **context))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -106,7 +106,7 @@ def parse_channel_filter(channel: Optional[str], verified: Optional[str]) -> tup
     errors = []
     chosen = (channel or "").strip().lower() or None
     if chosen is not None and chosen not in CHANNELS:
-        errors.append(f"Media “{channel[:40]}” tidak dikenal; pilih kios, daring, kertas atau impor.")
+        errors.append(f"Media “{(channel or '')[:40]}” tidak dikenal; pilih kios, daring, kertas atau impor.")
         chosen = None
     flag = (verified or "").strip().lower()
     if flag not in ("", "0", "1"):
