@@ -57,16 +57,16 @@ def online_unit(unit_id: int):
     return _page(get_unit(unit_id))
 
 
-@bp.route("/units/<int:unit_id>/survei-daring/kartu-<any(a4, a5):size>.pdf")
+@bp.route("/units/<int:unit_id>/survei-daring/kartu-<any(a4, a5):paper>.pdf")
 @roles_required(*ONLINE_ROLES)
-def online_card(unit_id: int, size: str):
+def online_card(unit_id: int, paper: str):
     unit = get_unit(unit_id)
     try:
         service = TA.unit_service(db.session, unit, request.args.get("layanan"))
-        body = qrprint.qr_card_pdf(unit, service, size, public_base_url())
+        body = qrprint.qr_card_pdf(unit, service, paper, public_base_url())
     except DomainError:
         abort(404)
-    return _pdf(body, qrprint.card_filename(unit, service, size))
+    return _pdf(body, qrprint.card_filename(unit, service, paper))
 
 
 @bp.route("/units/<int:unit_id>/survei-daring/tiket", methods=["POST"])
@@ -84,7 +84,7 @@ def online_print_batch(unit_id: int):
     return commit_or_rerender(
         change, lambda error: _page(unit, errors={"batch": error}, values=values),
         lambda tickets: f"{len(tickets)} tiket dibuat. Unduh slipnya di bawah.",
-        lambda tickets: url_for("admin.online_unit", unit_id=unit.id, batch=tickets[0].batch) + "#cetak", code=303)
+        lambda tickets: url_for("admin.online_unit", unit_id=unit.id, batch=tickets[0].batch) + "#cetak")
 
 
 @bp.route("/units/<int:unit_id>/survei-daring/tiket/<batch>.pdf")
@@ -111,7 +111,7 @@ def online_issue_one(unit_id: int):
 
     return commit_or_rerender(
         change, lambda error: _page(unit, errors={"desk": error}, values=values), None,
-        lambda ticket: url_for("admin.online_ticket", unit_id=unit.id, ticket_id=ticket.id), code=303)
+        lambda ticket: url_for("admin.online_ticket", unit_id=unit.id, ticket_id=ticket.id))
 
 
 def _ticket(unit_id: int, ticket_id: int) -> tuple[Unit, SurveyTicket]:

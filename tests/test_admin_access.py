@@ -48,6 +48,10 @@ def _values(world, side: str) -> dict:
         "size": "thumb",
         **(world.followup_a if own else world.followup_b),
         "job_id": world.job_a if own else world.job_b,  # report jobs (issue 7)
+        # QR & tiket survei (issue 15)
+        "paper": "a5",
+        "batch": world.batch_a if own else world.batch_b,
+        "ticket_id": world.ticket_a if own else world.ticket_b,
     }
 
 
@@ -67,7 +71,7 @@ def _url(app, rule, world, side: str) -> str:
 
 def _has_unit(rule) -> bool:
     unit_objects = {"unit_id", "device_id", "response_id", "plan_id", "priority_id", "action_id", "photo_id",
-                    "job_id"}
+                    "job_id", "ticket_id"}
     return bool(unit_objects & set(rule.arguments))
 
 
@@ -90,6 +94,11 @@ def world(app, db, no_csrf):
     db.session.add_all(jobs)
     db.session.flush()
     w.job_a, w.job_b = jobs[0].id, jobs[1].id
+    from skm.online.ticket_admin import print_batch
+
+    batches = [print_batch(db.session, u, None, 2) for u in (w.unit_a, w.unit_b)]
+    w.batch_a, w.batch_b = batches[0][0].batch, batches[1][0].batch
+    w.ticket_a, w.ticket_b = batches[0][0].id, batches[1][0].id
     db.session.commit()
     return w
 

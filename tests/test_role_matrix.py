@@ -116,6 +116,15 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("admin.report_job", "GET"): (A, M),
     ("admin.report_job_download", "GET"): (A, M),
     ("admin.poster_preview", "GET"): (A, M),
+    # QR & tiket survei (issue 15): every staff role of the unit prints cards and tickets
+    ("admin.online_home", "GET"): ALL,
+    ("admin.online_unit", "GET"): ALL,
+    ("admin.online_card", "GET"): ALL,
+    ("admin.online_print_batch", "POST"): ALL,
+    ("admin.online_batch_pdf", "GET"): ALL,
+    ("admin.online_issue_one", "POST"): ALL,
+    ("admin.online_ticket", "GET"): ALL,
+    ("admin.online_ticket_pdf", "GET"): ALL,
     # installation recap
     ("admin.recap", "GET"): (A,),
     ("admin.recap_xlsx_download", "GET"): (A,),
