@@ -293,3 +293,28 @@ def test_ticketed_count_in_scope(db, unit, mixed):
     scope = Scope(unit.id, mixed.start_date, mixed.end_date, verified_only=True)
     assert channel_counts(db.session, scope) == {"kiosk": 0, "paper": 0, "import": 0, "online": 1}
     assert db.session.scalar(select(func.count(Response.id)).where(Response.ticket_id.is_not(None))) == 1
+
+
+# --- kiosk screens and lobby poster (HTML) -----------------------------------------
+
+def test_kiosk_welcome_shows_the_tablets_survey_qr_only_while_online_is_on(app, db, unit):
+    from tests.kiosk_helpers import pair_tablet
+
+    service = unit.services[0]
+    bound = pair_tablet(app, db, unit, service_id=service.id)
+    html = bound.home().get_data(as_text=True)
+    assert f'src="/survei/DINKES/qr.svg?layanan={service.id}"' in html and "Isi juga dari ponsel Anda" in html
+    free = pair_tablet(app, db, unit)
+    assert 'src="/survei/DINKES/qr.svg"' in free.home(htmx=False).get_data(as_text=True)
+    unit.online_enabled = False
+    db.session.commit()
+    assert "qr.svg" not in free.home().get_data(as_text=True)
+
+
+def test_lobby_poster_shows_the_qr_only_while_online_is_on(db, client, unit):
+    unit.kiosk_show_ikm = True
+    db.session.commit()
+    assert 'src="/survei/DINKES/qr.svg"' in client.get("/papan/dinkes").get_data(as_text=True)
+    unit.online_enabled = False
+    db.session.commit()
+    assert "qr.svg" not in client.get("/papan/DINKES").get_data(as_text=True)

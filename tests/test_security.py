@@ -129,7 +129,7 @@ def test_anonymous_reaches_only_login_pairing_and_paired_kiosk(app, db, client):
     make_unit(db.session, "UJI")
     db.session.commit()
     values = {"token": "x" * 32, "step": "el-U1", "action": "pause", "code": "ABCD1234", "filename": "js/kiosk.js",
-              "period_id": 1, "photo_id": 1, "size": "thumb"}
+              "period_id": 1, "photo_id": 1, "size": "thumb", "kind": "png"}
     allowed = {"static", "root", "kiosk.index", "kiosk.pair_link", "kiosk.pair"}
     seen = 0
     for rule in app.url_map.iter_rules():
@@ -154,6 +154,10 @@ def test_anonymous_reaches_only_login_pairing_and_paired_kiosk(app, db, client):
                     response.get_data(as_text=True)
             elif rule.endpoint.startswith("display.public_"):
                 assert response.status_code == 404, (url, method, response.status_code)
+            elif rule.endpoint == "qr.survey_qr":
+                # the public survey's QR (issue 15): an address, no data; unknown unit -> 404
+                assert response.status_code == 404
+                assert client.get("/survei/UJI/qr.png").mimetype == "image/png"
             elif rule.endpoint == "display.poster_public":
                 # the lobby poster is public only for a unit that shows its IKM
                 assert response.status_code == 404

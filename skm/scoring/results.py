@@ -106,11 +106,11 @@ def parse_channel_filter(channel: Optional[str], verified: Optional[str]) -> tup
     errors = []
     chosen = (channel or "").strip().lower() or None
     if chosen is not None and chosen not in CHANNELS:
-        errors.append(f"Media “{(channel or '')[:40]}” tidak dikenal; pilih kios, daring, kertas atau impor.")
+        errors.append(f"Media “{(channel or '')[:40]}” tidak dikenal (pilihan: {', '.join(CHANNELS)}); semua media ditampilkan.")
         chosen = None
     flag = (verified or "").strip().lower()
     if flag not in ("", "0", "1"):
-        errors.append("Filter terverifikasi hanya boleh 1 (ya) atau 0 (tidak).")
+        errors.append("Filter terverifikasi hanya boleh 1 (ya) atau 0 (tidak); semua responden ditampilkan.")
         flag = ""
     return chosen, flag == "1", " ".join(errors) or None
 
