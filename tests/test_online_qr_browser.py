@@ -8,8 +8,10 @@ import subprocess
 
 import pytest
 
+from skm.core.clock import unit_today
 from skm.models import Unit
-from tests.factories import browser_login, make_response, make_user
+from skm.survey.periods import quarter
+from tests.factories import browser_login, make_period, make_response, make_user
 from tests.kiosk_browser_helpers import answer_elements, answer_profile, on, paired_kiosk, tap
 
 pytestmark = pytest.mark.browser
@@ -55,7 +57,9 @@ def test_qr_on_kiosk_screens_and_lobby_poster(app, db, page, live_server, artifa
     unit, elements = paired_kiosk(app, db, page, live_server, kiosk_show_ikm=True, thanks_seconds=60)
     code = unit.code
     unit = db.session.get(Unit, unit.id)
-    make_response(db.session, unit, [3] * len(elements), day=__import__("skm.core.clock", fromlist=["x"]).unit_today(unit))
+    today = unit_today(unit)
+    make_period(db.session, quarter(today.year, (today.month - 1) // 3 + 1))
+    make_response(db.session, unit, [3] * len(elements), day=today)  # the welcome screen shows the IKM too
     db.session.commit()
     db.session.rollback()
     page.goto(f"{live_server}/kiosk/")
