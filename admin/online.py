@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask import abort, make_response, render_template, request, url_for
+from flask import abort, current_app, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -40,7 +40,8 @@ def _page(unit: Unit, errors: Optional[dict] = None, values: Optional[dict] = No
         "admin/online/index.html", unit=unit, services=[s for s in unit.services if s.active],
         errors=errors or {}, values=values or {}, total=total, spent=spent,
         batches=TA.recent_batches(db.session, unit), desk=TA.recent_desk_tickets(db.session, unit),
-        printed=printed, printed_batch=batch if printed else "", base_url=public_base_url(),
+        printed=printed, printed_batch=batch if printed else "",
+        base_configured=bool(current_app.config.get("PUBLIC_BASE_URL") or current_app.config.get("SKM_PUBLIC_BASE_URL")),
         max_batch=TA.MAX_BATCH, form=FlaskForm(),
     ), status
 
