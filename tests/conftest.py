@@ -36,8 +36,15 @@ def _fresh_postgres(app):
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def static_build(tmp_path_factory):
+    """One build folder of versioned static files for the whole run (skm.static_files): the
+    copies are written once, not for every test's fresh instance folder."""
+    return tmp_path_factory.mktemp("static-build")
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, static_build):
     # A CLI command run through CliRunner marks this thread as a writer for good (the CLI
     # group sets it, a real CLI process then exits): start every test as a plain script.
     from skm.core.database import write_intent
@@ -50,6 +57,7 @@ def app(tmp_path):
         "SECRET_KEY": "test-secret-key",
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "SECURE_COOKIES": False,
+        "STATIC_BUILD_FOLDER": str(static_build),
     }
     if PG_URL:
         config["SQLALCHEMY_DATABASE_URI"] = PG_URL
