@@ -13,7 +13,9 @@ from skm.extensions import db as _db
 
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("DATABASE_URL", "")
-ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
+# Screenshots and PDF pages; the PostgreSQL run writes its own (SKM_TEST_ARTIFACTS, Makefile):
+# both suites run at once under CI, and some tests read back the PDF they wrote.
+ARTIFACTS = os.environ.get("SKM_TEST_ARTIFACTS") or os.path.join(os.path.dirname(__file__), "artifacts")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
