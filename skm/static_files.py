@@ -42,6 +42,9 @@ TEMP_PREFIX = ".tmp-"
 # (path, size, mtime) -> digest: an app created again in the same process (tests, CLI) does
 # not read unchanged files again.
 _digests: dict[tuple[str, int, int], str] = {}
+# WhiteNoise's table {url: StaticFile} (headers and stat of each copy) for the same build, copies
+# and headers: read-only once made, so apps created again in one process share it.
+_tables: dict[tuple, dict] = {}
 
 
 def versioned_name(name: str, digest: str) -> str:
@@ -153,10 +156,15 @@ def install(app: Flask) -> None:
         add_headers_function=add_headers,
         immutable_file_test=lambda path, url: url in versioned_urls,
     )
-    for name, versioned in manifest.items():
-        copy = str(build_dir / versioned)
-        server.add_file_to_dictionary(prefix + versioned, copy)
-        server.add_file_to_dictionary(prefix + name, copy)
+    key = (str(build_dir), prefix, tuple(manifest.items()), tuple(extra_headers.items()))
+    if key in _tables:
+        server.files = _tables[key]
+    else:
+        for name, versioned in manifest.items():
+            copy = str(build_dir / versioned)
+            server.add_file_to_dictionary(prefix + versioned, copy)
+            server.add_file_to_dictionary(prefix + name, copy)
+        _tables[key] = server.files
     app.wsgi_app = server  # type: ignore[method-assign]
     app.extensions["skm_static_manifest"] = manifest
 
