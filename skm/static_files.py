@@ -123,7 +123,7 @@ def _prune(build_dir: Path, manifest: dict[str, str]) -> None:
         try:
             if now - path.stat().st_mtime > limit:
                 path.unlink()
-        except FileNotFoundError:  # another worker removed it first
+        except OSError:  # another worker removed it first, or it is not ours to remove
             pass
 
 
