@@ -26,15 +26,22 @@ run: $(STAMP)
 	$(BIN)/flask --app wsgi skm seed-demo --if-empty
 	SKM_SECURE_COOKIES=$(SECURE_COOKIES) $(BIN)/gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) wsgi:app
 
+# Each suite has its own Redis database (tests that use Redis read SKM_TEST_REDIS_DB) and its
+# own artifacts folder (some tests read back the PDF they wrote), so the two can run at once.
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(BIN)/python -m pytest -q
+	env -u DATABASE_URL SKM_TEST_REDIS_DB=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q
+	DATABASE_URL=$(TEST_DATABASE_URL) SKM_TEST_REDIS_DB=2 SKM_TEST_ARTIFACTS=$(CURDIR)/tests/artifacts/postgresql \
+		$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# Under CI=true the PostgreSQL run is part of the suite and nothing skips.
+# Under CI=true the PostgreSQL run is part of the suite and nothing skips. The two suites run
+# at the same time (the wall time of the longer one): each one's output is held back and
+# printed whole when it ends (--output-sync); make fails if either fails, after both ended.
+# No pytest cache: the two runs would write .pytest_cache at once.
 ifeq ($(CI),true)
-test: test-sqlite test-postgres
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres PYTEST_ARGS="-p no:cacheprovider $(PYTEST_ARGS)"
 else
 test: test-sqlite
 endif

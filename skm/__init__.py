@@ -107,6 +107,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(qr_bp)
     app.register_blueprint(admin_bp)
 
+    from skm.static_files import install as install_static_files
+
+    install_static_files(app)
+
     from skm.cli import skm_cli
 
     app.cli.add_command(skm_cli)

@@ -68,6 +68,21 @@ def public_base_url() -> str:
     return request.url_root.rstrip("/") if has_request_context() else ""
 
 
+def security_headers(secure: bool) -> dict[str, str]:
+    """The headers every response carries: Flask's (after_request below) and the static
+    files WhiteNoise answers before Flask (skm.static_files). HSTS only over HTTPS."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": PERMISSIONS_POLICY,
+    }
+    if secure:
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
 def wants_fragment() -> bool:
     """An htmx request that swaps part of the page: not boosted (a boosted link or form
     wants the whole page) and not a history restore (htmx 2 asks for the whole page)."""
@@ -109,13 +124,8 @@ def register_web(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        for header, value in security_headers(bool(app.config.get("SESSION_COOKIE_SECURE"))).items():
+            response.headers.setdefault(header, value)
         if request.blueprint == "admin":
             # Staff pages and downloads hold personal data: never kept by the browser or a proxy.
             response.headers["Cache-Control"] = "no-store"

@@ -13,31 +13,48 @@ from skm.extensions import db as _db
 
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("DATABASE_URL", "")
-ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
+# Screenshots and PDF pages; the PostgreSQL run writes its own (SKM_TEST_ARTIFACTS, Makefile):
+# both suites run at once under CI, and some tests read back the PDF they wrote.
+ARTIFACTS = os.environ.get("SKM_TEST_ARTIFACTS") or os.path.join(os.path.dirname(__file__), "artifacts")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
-_pg_schema_ready = False
+_pg_sequences: list[str] | None = None  # set once the schema is made
 
 
 def _fresh_postgres(app):
-    global _pg_schema_ready
+    """The schema once per run, then empty tables and ids from 1 for each test. DELETE (children
+    first) and setval rather than TRUNCATE … RESTART IDENTITY: TRUNCATE gives every table and
+    index new files (and fsyncs them), ~1 s a test here against ~0.1 s for these few rows."""
+    global _pg_sequences
     with app.app_context():
-        if not _pg_schema_ready:
+        if _pg_sequences is None:
             _db.drop_all()
             with _db.engine.begin() as conn:
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
             _db.create_all()
-            _pg_schema_ready = True
-        else:
-            names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
             with _db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                _pg_sequences = list(conn.scalars(text(
+                    "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'S' AND n.nspname = current_schema()")))
+        else:
+            with _db.engine.begin() as conn:
+                for table in reversed(_db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                for sequence in _pg_sequences:
+                    conn.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
+
+
+@pytest.fixture(scope="session")
+def static_build(tmp_path_factory):
+    """One build folder of versioned static files for the whole run (skm.static_files): the
+    copies are written once, not for every test's fresh instance folder."""
+    return tmp_path_factory.mktemp("static-build")
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, static_build):
     # A CLI command run through CliRunner marks this thread as a writer for good (the CLI
     # group sets it, a real CLI process then exits): start every test as a plain script.
     from skm.core.database import write_intent
@@ -50,6 +67,7 @@ def app(tmp_path):
         "SECRET_KEY": "test-secret-key",
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "SECURE_COOKIES": False,
+        "STATIC_BUILD_FOLDER": str(static_build),
     }
     if PG_URL:
         config["SQLALCHEMY_DATABASE_URI"] = PG_URL

@@ -3,6 +3,7 @@ the CSV's Content-Type, the favicon."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -94,9 +95,10 @@ def test_favicon_is_linked_and_served(db, client):
     make_user(db.session)
     db.session.commit()
     page = client.get("/admin/login").get_data(as_text=True)
-    assert 'rel="icon" href="/static/favicon.svg"' in page
-    icon = client.get("/static/favicon.svg")
-    assert icon.status_code == 200 and icon.data.startswith(b"<svg")
+    href = re.search(r'rel="icon" href="(/static/favicon\.[0-9a-f]{12}\.svg)"', page).group(1)
+    for url in (href, "/static/favicon.svg"):  # the versioned name and the plain one
+        icon = client.get(url)
+        assert icon.status_code == 200 and icon.data.startswith(b"<svg")
 
 
 def test_manager_sets_signature_block_and_population_of_own_unit(app, db, client, no_csrf):

@@ -54,8 +54,8 @@ def words_outside(pdf_path: str) -> list[tuple[int, str]]:
     return bad
 
 
-def render_all(app, db, unit, period, plan_):
-    folder = os.path.join(os.path.dirname(__file__), "artifacts", "reports", "pages")
+def render_all(app, db, unit, period, plan_, artifacts):
+    folder = os.path.join(artifacts, "reports", "pages")
     os.makedirs(folder, exist_ok=True)
     paths = {}
     for kind in KINDS:
@@ -68,10 +68,10 @@ def render_all(app, db, unit, period, plan_):
     return folder, paths
 
 
-def test_no_word_outside_the_page_in_any_report(app, db, long_unit):
+def test_no_word_outside_the_page_in_any_report(app, db, long_unit, artifacts):
     _need_poppler()
     unit, period, p = long_unit
-    folder, paths = render_all(app, db, unit, period, p)
+    folder, paths = render_all(app, db, unit, period, p, artifacts)
     bad = {}
     for kind, path in paths.items():
         for old in os.listdir(folder):
