@@ -253,7 +253,8 @@ def reports_start_job(unit_id: int):
     # After the commit nothing here touches the ORM again: on SQLite a new transaction
     # in this POST would take the write lock the worker's progress updates need.
     db.session.commit()
-    J.start_queued(current_app._get_current_object())  # this job, unless the caps make it wait
+    # The queue worker claims it (within the caps) and renders it; the page polls its progress.
+    J.launch(current_app._get_current_object(), job_id)
     return redirect(url_for("admin.report_job", job_id=job_id), code=303)
 
 

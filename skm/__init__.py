@@ -104,6 +104,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(admin_bp)
 
+    from skm.queue import init_queue
+
+    init_queue(app)
+
     from skm.cli import skm_cli
 
     app.cli.add_command(skm_cli)

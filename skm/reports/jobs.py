@@ -2,10 +2,11 @@
 
 A results report or data sheet of a few hundred respondents renders in about a second
 and is sent straight back. Past `REPORT_SYNC_MAX_RESPONDENTS` (config, default 1 500)
-the request only creates a ReportJob row and returns; a thread of the same worker
-renders the PDF into instance/reports/ and updates the row, which the page polls with
-htmx. No proxy ever waits on a long request, and no extra service (queue, broker) is
-needed on a kiosk server.
+the request only creates a ReportJob row (or finds the identical pending one) and puts
+its id on the queue (skm.queue); the queue worker (`skm worker`, a process of its own)
+claims it within the caps, renders the PDF into instance/reports/ and updates the row,
+which the page polls with htmx. A restart of the web server no longer touches a running
+job, and a killed worker's job is queued again (recover_jobs).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
@@ -33,8 +34,13 @@ DEFAULT_SYNC_MAX = 1500
 # above either cap waits "queued" and starts when a running one ends.
 DEFAULT_MAX_PER_UNIT = 1
 DEFAULT_MAX_TOTAL = 2
-# A job still unfinished after this long lost its worker (a restart): shown as failed.
+# A job still unfinished this long after it was asked for is shown as stopped ("terhenti").
 STALE_AFTER = dt.timedelta(minutes=30)
+# A running job whose worker has not beaten its heartbeat for this long lost that worker
+# (config REPORT_JOB_LOST_SECONDS); it is queued again, at most MAX_ATTEMPTS starts in all.
+LOST_AFTER = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 3
+REPEATED_FAILURE = "pembuatan dokumen terhenti berulang kali"
 KEEP_FINISHED = dt.timedelta(days=7)
 # Shown as "Dokumen gagal dibuat: <text>. Silakan coba lagi."
 GENERIC_FAILURE = "terjadi kesalahan pada server (rinciannya dicatat di log server)"
@@ -73,41 +79,94 @@ def request_job(session: Session, kind: str, unit: Unit, period: Optional[Period
     return pending_job(session, kind, unit, period) or create_job(session, kind, unit, period, user, filename)
 
 
-def claim_runnable(engine, max_per_unit: int = DEFAULT_MAX_PER_UNIT, max_total: int = DEFAULT_MAX_TOTAL,
-                   now: Optional[dt.datetime] = None) -> list[int]:
-    """Mark queued jobs running, oldest first, as far as the caps allow; their ids.
-
-    Short transactions of their own on `engine` (never the caller's session), so a request
-    or a finishing job thread can call it; the conditional UPDATE makes each claim once."""
-    cutoff = (now or utcnow()) - STALE_AFTER
-    claimed: list[int] = []
-    with engine.begin() as conn:
-        # Claimers run one at a time: on SQLite a write statement first takes the write lock
-        # (no read-then-upgrade failure), on PostgreSQL the pending rows are locked.
+def _serialize_claims(conn) -> None:
+    """Claimers and recoverers run one at a time: on SQLite a first write statement takes the
+    write lock (no read-then-upgrade failure), on PostgreSQL a transaction advisory lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7514001)"))
+    else:
         conn.execute(update(ReportJob).where(ReportJob.id == -1).values(status="queued"))
-        pending = conn.execute(
-            select(ReportJob.id, ReportJob.unit_id, ReportJob.status).where(
-                ReportJob.status.in_(("queued", "running")), ReportJob.created_at >= cutoff)
-            .order_by(ReportJob.id).with_for_update()
+
+
+def runnable_ids(conn, max_per_unit: int, max_total: int, lost_after: dt.timedelta,
+                 now: dt.datetime) -> list[int]:
+    """The queued jobs that may start now, oldest first, as far as the caps allow. Jobs
+    running with a fresh heartbeat hold their slots; a lost one (stale heartbeat) does not."""
+    cutoff = now - STALE_AFTER
+    pending = conn.execute(
+        select(ReportJob.id, ReportJob.unit_id, ReportJob.status, ReportJob.heartbeat_at).where(
+            ReportJob.status.in_(("queued", "running")), ReportJob.created_at >= cutoff)
+        .order_by(ReportJob.id)
+    ).all()
+    per_unit: dict[int, int] = {}
+    for _job_id, unit_id, status, beat in pending:
+        if status == "running" and beat is not None and beat >= now - lost_after:
+            per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+    total = sum(per_unit.values())
+    runnable: list[int] = []
+    for job_id, unit_id, status, _beat in pending:
+        if status != "queued":
+            continue
+        if total >= max_total:
+            break
+        if per_unit.get(unit_id, 0) >= max_per_unit:
+            continue
+        runnable.append(job_id)
+        per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+        total += 1
+    return runnable
+
+
+def claim_job(engine, job_id: int, max_per_unit: int = DEFAULT_MAX_PER_UNIT, max_total: int = DEFAULT_MAX_TOTAL,
+              lost_after: dt.timedelta = LOST_AFTER, now: Optional[dt.datetime] = None) -> str:
+    """Try to start one job: "claimed" (now running, ours), "wait" (queued behind the caps
+    or an older job; it was touched so recovery knows a task still asks for it) or "skip"
+    (done, failed, running in a live worker, or gone: nothing to do).
+
+    A short transaction of its own on `engine`; the conditional UPDATE claims each job once
+    even with several consumers on several machines."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        _serialize_claims(conn)
+        status = conn.execute(select(ReportJob.status).where(ReportJob.id == job_id)).scalar()
+        if status != "queued":
+            return "skip"
+        if job_id not in runnable_ids(conn, max_per_unit, max_total, lost_after, now):
+            conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "queued")
+                         .values(heartbeat_at=now))
+            return "wait"
+        done = conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "queued")
+                            .values(status="running", heartbeat_at=now, progress=0,
+                                    attempts=ReportJob.attempts + 1))
+        return "claimed" if done.rowcount else "skip"
+
+
+def recover_jobs(engine, lost_seconds: float, now: Optional[dt.datetime] = None) -> list[int]:
+    """Jobs to queue again: "running" ones whose worker stopped beating (killed) go back to
+    "queued" (or to "failed" after MAX_ATTEMPTS starts), and "queued" ones nobody asked
+    about for as long (their task was lost). Their ids; enqueueing twice is harmless."""
+    now = now or utcnow()
+    lost = now - dt.timedelta(seconds=lost_seconds)
+    cutoff = now - STALE_AFTER
+    with engine.begin() as conn:
+        _serialize_claims(conn)
+        rows = conn.execute(
+            select(ReportJob.id, ReportJob.status, ReportJob.attempts).where(
+                ReportJob.status.in_(("queued", "running")), ReportJob.created_at >= cutoff,
+                or_(ReportJob.heartbeat_at < lost,
+                    and_(ReportJob.heartbeat_at.is_(None), ReportJob.created_at < lost)))
+            .order_by(ReportJob.id)
         ).all()
-        per_unit: dict[int, int] = {}
-        for _job_id, unit_id, status in pending:
-            if status == "running":
-                per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
-        total = sum(per_unit.values())
-        queued = [(job_id, unit_id) for job_id, unit_id, status in pending if status == "queued"]
-        for job_id, unit_id in queued:
-            if total >= max_total:
-                break
-            if per_unit.get(unit_id, 0) >= max_per_unit:
+        again: list[int] = []
+        for job_id, status, attempts in rows:
+            if status == "running" and attempts >= MAX_ATTEMPTS:
+                conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "running")
+                             .values(status="failed", error=REPEATED_FAILURE, finished_at=now))
                 continue
-            done = conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "queued")
-                                .values(status="running"))
-            if done.rowcount:
-                claimed.append(job_id)
-                per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
-                total += 1
-    return claimed
+            conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == status)
+                         .values(status="queued", heartbeat_at=now))
+            again.append(job_id)
+    return again
 
 
 def queue_position(session: Session, job: ReportJob) -> int:
@@ -161,11 +220,37 @@ def percent(job: ReportJob) -> int:
     return min(95, int(90 * job.progress / job.total))
 
 
+def _caps(app) -> tuple[int, int, dt.timedelta]:
+    return (int(app.config.get("REPORT_JOBS_MAX_PER_UNIT", DEFAULT_MAX_PER_UNIT)),
+            int(app.config.get("REPORT_JOBS_MAX_TOTAL", DEFAULT_MAX_TOTAL)),
+            dt.timedelta(seconds=float(app.config.get("REPORT_JOB_LOST_SECONDS", LOST_AFTER.total_seconds()))))
+
+
+def run_report_task(app, job_id: int) -> str:
+    """The queue task of a report job (skm.queue): claim it within the caps and render it;
+    when the caps hold it back, ask again a little later. Idempotent: a job already done,
+    failed or running in a live worker is left alone, so a repeated or recovered task
+    completes a job exactly once."""
+    from skm.extensions import db
+    from skm.queue import CAPPED_DELAY_SECONDS, get_queue
+
+    max_per_unit, max_total, lost_after = _caps(app)
+    outcome = claim_job(db.engine, job_id, max_per_unit, max_total, lost_after)
+    if outcome == "wait":
+        delay = float(app.config.get("QUEUE_CAPPED_DELAY", CAPPED_DELAY_SECONDS))
+        get_queue(app).enqueue("report_job", job_id, delay=delay)
+    elif outcome == "claimed":
+        run_job(app, job_id)
+    return outcome
+
+
 def run_job(app, job_id: int) -> None:
-    """Render one job's PDF. Runs in its own thread with its own session."""
+    """Render one claimed job's PDF with its own session, beating its heartbeat while it runs."""
     from skm.extensions import db
     from skm.reports.render import build
 
+    _max_unit, _max_total, lost_after = _caps(app)
+    beat_every = max(0.2, lost_after.total_seconds() / 4)
     # Outside a request and the CLI, skm.database opens deferred (read) transactions on
     # SQLite, so the long read of a big period never holds the write lock kiosks need;
     # the progress updates are short write-only transactions of their own.
@@ -176,9 +261,23 @@ def run_job(app, job_id: int) -> None:
             return
 
         def set_fields(**values):
+            # Only while the job is ours: a job recovered as lost and claimed again elsewhere
+            # is not overwritten by a worker that was merely slow.
             with db.engine.begin() as conn:
-                conn.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
+                conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "running")
+                             .values(heartbeat_at=utcnow(), **values))
 
+        stop = threading.Event()
+
+        def heartbeat():
+            while not stop.wait(beat_every):
+                try:
+                    set_fields()
+                except Exception:  # noqa: BLE001 - the next beat tries again
+                    log.exception("heartbeat of report job %s failed", job_id)
+
+        beater = threading.Thread(target=heartbeat, name=f"report-job-{job_id}-beat", daemon=True)
+        beater.start()
         try:
             out_dir = Path(app.instance_path) / "reports"
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -193,22 +292,23 @@ def run_job(app, job_id: int) -> None:
                     set_fields(progress=rows)
 
             data = build(job.kind, session, unit, period, progress=progress)
-            tmp = target.with_suffix(".part")
+            tmp = target.with_suffix(f".{os.getpid()}.part")
             tmp.write_bytes(data)
             os.replace(tmp, target)
             session.rollback()
+            stop.set()
+            beater.join()
             set_fields(status="done", progress=job.total, file_path=str(target), finished_at=utcnow())
         except Exception as exc:  # noqa: BLE001 - any failure must end in a visible state
             # The details (paths, library messages) go to the log; the page gets Indonesian text.
             log.exception("report job %s failed", job_id)
             session.rollback()
+            stop.set()
+            beater.join()
             set_fields(status="failed", error=failure_text(exc), finished_at=utcnow())
         finally:
+            stop.set()
             db.session.remove()
-        try:
-            start_queued(app)  # a slot is free: the next waiting job, if any
-        except Exception:  # noqa: BLE001 - the next POST or finishing job starts it instead
-            log.exception("starting queued report jobs failed")
 
 
 def failure_text(exc: BaseException) -> str:
@@ -219,20 +319,8 @@ def failure_text(exc: BaseException) -> str:
     return GENERIC_FAILURE
 
 
-def launch(app, job_id: int) -> threading.Thread:
-    thread = threading.Thread(target=run_job, args=(app, job_id), name=f"report-job-{job_id}", daemon=True)
-    thread.start()
-    return thread
+def launch(app, job_id: int) -> None:
+    """Hand a committed job to the queue (skm.queue); the worker claims and renders it."""
+    from skm.queue import get_queue
 
-
-def start_queued(app) -> list[int]:
-    """Start a thread for every queued job the caps allow (claimed first, so two workers
-    never render the same job)."""
-    from skm.extensions import db
-
-    with app.app_context():
-        ids = claim_runnable(db.engine, int(app.config.get("REPORT_JOBS_MAX_PER_UNIT", DEFAULT_MAX_PER_UNIT)),
-                             int(app.config.get("REPORT_JOBS_MAX_TOTAL", DEFAULT_MAX_TOTAL)))
-    for job_id in ids:
-        launch(app, job_id)
-    return ids
+    get_queue(app).enqueue("report_job", job_id)
