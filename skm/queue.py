@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
@@ -145,8 +146,10 @@ def run_worker(app, workers: int | None = None) -> None:
 
     thread = threading.Thread(target=watchdog, name="skm-recover", daemon=True)
     thread.start()
+    # An idle SqliteHuey consumer polls its file at most every QUEUE_POLL_SECONDS (Redis blocks).
     consumer = queue.huey.create_consumer(workers=workers, periodic=True, worker_type="thread",
-                                          check_worker_health=True)
+                                          check_worker_health=True,
+                                          max_delay=float(app.config.get("QUEUE_POLL_SECONDS", 1.0)))
     try:
         consumer.run()
     finally:

@@ -63,6 +63,6 @@ def remind_task(app) -> tuple[int, int]:
     """Queue task (skm.queue): the daily reminder run, committed."""
     from skm.extensions import db
 
-    result = remind_overdue(db.session)
+    result = remind_overdue(db.session())
     db.session.commit()
     return result

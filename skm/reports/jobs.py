@@ -260,10 +260,12 @@ def run_job(app, job_id: int) -> None:
         if job is None:
             return
 
+        engine = db.engine  # the heartbeat thread has no app context
+
         def set_fields(**values):
             # Only while the job is ours: a job recovered as lost and claimed again elsewhere
             # is not overwritten by a worker that was merely slow.
-            with db.engine.begin() as conn:
+            with engine.begin() as conn:
                 conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "running")
                              .values(heartbeat_at=utcnow(), **values))
 

@@ -317,7 +317,7 @@ def refresh_alerts_task(app) -> int:
     """Queue task (skm.queue, every minute): recompute the alerts that changed, commit."""
     from skm.extensions import db
 
-    count = refresh_all_alerts(db.session)
+    count = refresh_all_alerts(db.session())
     db.session.commit()
     return count
 
