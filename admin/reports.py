@@ -244,8 +244,9 @@ def reports_start_job(unit_id: int):
         flash(error)
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
     try:
-        job_id = J.request_job(db.session, kind, unit, period, current_user, filename(kind, unit, period),
-                               _sync_max()).id
+        job, new = J.request_job(db.session, kind, unit, period, current_user, filename(kind, unit, period),
+                                 _sync_max())
+        job_id = job.id
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc))
@@ -253,8 +254,8 @@ def reports_start_job(unit_id: int):
     # After the commit nothing here touches the ORM again: on SQLite a new transaction
     # in this POST would take the write lock the worker's progress updates need.
     db.session.commit()
-    # The queue worker claims it (within the caps) and renders it; the page polls its progress.
-    J.launch(current_app._get_current_object(), job_id)
+    if new:  # the queue worker claims it (within the caps) and renders it; the page polls it
+        J.launch(current_app._get_current_object(), job_id)
     return redirect(url_for("admin.report_job", job_id=job_id), code=303)
 
 

@@ -64,9 +64,10 @@ def pending_job(session: Session, kind: str, unit: Unit, period: Optional[Period
 
 
 def request_job(session: Session, kind: str, unit: Unit, period: Optional[Period], user: Optional[User],
-                filename: str, sync_max: int) -> ReportJob:
-    """The job for this document: an identical pending one (same unit, period, kind) is
-    reused, so repeated clicks start one job. Refused when the direct download suffices."""
+                filename: str, sync_max: int) -> tuple[ReportJob, bool]:
+    """The job for this document and whether it is new: an identical pending one (same unit,
+    period, kind) is reused, so repeated clicks make one job and one queue task. Refused
+    when the direct download suffices."""
     if kind not in LONG_KINDS or period is None:
         raise DomainError("Dokumen ini tidak perlu dibuat di latar belakang.")
     if kind in RESULT_KINDS:
@@ -76,7 +77,10 @@ def request_job(session: Session, kind: str, unit: Unit, period: Optional[Period
     # Concurrent requests for the unit's documents wait here, so they find each other's job
     # (PostgreSQL row lock; SQLite requests that write already take the database lock).
     session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
-    return pending_job(session, kind, unit, period) or create_job(session, kind, unit, period, user, filename)
+    pending = pending_job(session, kind, unit, period)
+    if pending is not None:
+        return pending, False
+    return create_job(session, kind, unit, period, user, filename), True
 
 
 def _serialize_claims(conn) -> None:
@@ -235,7 +239,8 @@ def run_report_task(app, job_id: int) -> str:
     from skm.queue import CAPPED_DELAY_SECONDS, get_queue
 
     max_per_unit, max_total, lost_after = _caps(app)
-    outcome = claim_job(db.engine, job_id, max_per_unit, max_total, lost_after)
+    with app.app_context():
+        outcome = claim_job(db.engine, job_id, max_per_unit, max_total, lost_after)
     if outcome == "wait":
         delay = float(app.config.get("QUEUE_CAPPED_DELAY", CAPPED_DELAY_SECONDS))
         get_queue(app).enqueue("report_job", job_id, delay=delay)
