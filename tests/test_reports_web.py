@@ -369,3 +369,48 @@ def test_ten_concurrent_job_requests_make_one_job(app, db, live_server, no_csrf,
     jobs = db.session.query(ReportJob).all()
     assert len(jobs) == 1 and launched == [jobs[0].id]
     assert len(finals) == 10 and set(finals) == {f"{live_server}/admin/laporan/job/{jobs[0].id}"}
+
+
+def test_large_exports_go_to_the_queue_small_ones_stay_direct(app, db, monkeypatch):
+    """Above EXPORT_SYNC_MAX_RESPONDENTS the respondent export is made by the queue worker
+    (one job for repeated requests, with progress); below it, and for the small per-element
+    workbook, the download stays direct."""
+    from skm.reports import exports
+    from skm.reports import jobs as J
+
+    launched: list[int] = []
+    monkeypatch.setattr(J, "launch", lambda app_, job_id: launched.append(job_id))
+    unit, _, period = _setup(db)
+    client = as_user(app, "manajer")
+    base = f"/admin/units/{unit.id}/data/ekspor/{period.id}"
+    direct = client.get(f"{base}/responden.csv")
+    assert direct.status_code == 200 and direct.mimetype == "text/csv"
+    app.config["EXPORT_SYNC_MAX_RESPONDENTS"] = 1
+    page = client.get(f"{base}/responden.csv")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "dibuat di latar belakang" in html and "4 responden" in html
+    assert client.get(f"{base}/hasil.xlsx").mimetype == exports.XLSX_MIME  # small: still direct
+    assert client.get(f"{base}/bukan.xlsx").status_code == 404
+    db.session.rollback()
+    assert db.session.query(ReportJob).count() == 0  # a GET changes nothing
+    urls = {client.post(f"{base}/responden.csv/job", data={"csrf_token": _csrf(html)}).headers["Location"]
+            for _ in range(3)}
+    db.session.rollback()
+    [job] = db.session.query(ReportJob).all()
+    assert urls == {f"/admin/laporan/job/{job.id}"} and launched == [job.id]
+    assert (job.kind, job.status, job.total) == ("responden.csv", "queued", 4)
+    assert client.post(f"{base}/responden.csv/job").status_code == 400  # no CSRF token
+    assert J.run_report_task(app, job.id) == "claimed"  # what the queue worker runs
+    db.session.rollback()
+    job = db.session.get(ReportJob, job.id)
+    assert job.status == "done" and job.progress == 4 and job.file_path.endswith(".csv")
+    page = client.get(f"/admin/laporan/job/{job.id}").get_data(as_text=True)
+    assert "Berkas selesai dibuat" in page and "Kembali ke halaman data" in page
+    download = client.get(f"/admin/laporan/job/{job.id}/unduh")
+    assert download.mimetype == "text/csv" and download.data == direct.data
+    assert job.filename.startswith("DPM-") and job.filename.endswith("-responden.csv")
+    assert job.filename in download.headers["Content-Disposition"]
+    # Another unit's manager sees neither the export page nor the job.
+    other_client = as_user(app, "manajer2")
+    assert other_client.get(f"{base}/responden.csv").status_code == 403
+    assert other_client.get(f"/admin/laporan/job/{job.id}").status_code == 403

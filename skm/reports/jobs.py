@@ -24,12 +24,14 @@ from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.models import Period, ReportJob, Unit, User
 from skm.reports.data import RESULT_KINDS
+from skm.reports.exports import LARGE_EXPORTS, export_builders
 from skm.survey.reporting import period_respondents, require_respondents
 
 log = logging.getLogger(__name__)
 
 LONG_KINDS = ("laporan", "pengolahan")
 DEFAULT_SYNC_MAX = 1500
+DEFAULT_EXPORT_SYNC_MAX = 5000  # config EXPORT_SYNC_MAX_RESPONDENTS
 # Jobs rendering at once (config REPORT_JOBS_MAX_PER_UNIT, REPORT_JOBS_MAX_TOTAL); a job
 # above either cap waits "queued" and starts when a running one ends.
 DEFAULT_MAX_PER_UNIT = 1
@@ -46,8 +48,22 @@ KEEP_FINISHED = dt.timedelta(days=7)
 GENERIC_FAILURE = "terjadi kesalahan pada server (rinciannya dicatat di log server)"
 
 
+def is_export(kind: str) -> bool:
+    return kind in LARGE_EXPORTS
+
+
 def needs_job(session: Session, kind: str, unit: Unit, period: Optional[Period], sync_max: int) -> bool:
-    return kind in LONG_KINDS and period is not None and period_respondents(session, unit, period) > sync_max
+    """A long report (above REPORT_SYNC_MAX_RESPONDENTS) or a large export (above
+    EXPORT_SYNC_MAX_RESPONDENTS; the caller passes the threshold of the kind)."""
+    return ((kind in LONG_KINDS or is_export(kind)) and period is not None
+            and period_respondents(session, unit, period) > sync_max)
+
+
+def file_type(kind: str) -> tuple[str, str]:
+    """(extension, MIME type) of a job's file."""
+    if is_export(kind):
+        return kind.rsplit(".", 1)[1], export_builders()[kind][1]
+    return "pdf", "application/pdf"
 
 
 def pending_job(session: Session, kind: str, unit: Unit, period: Optional[Period],
@@ -68,7 +84,7 @@ def request_job(session: Session, kind: str, unit: Unit, period: Optional[Period
     """The job for this document and whether it is new: an identical pending one (same unit,
     period, kind) is reused, so repeated clicks make one job and one queue task. Refused
     when the direct download suffices."""
-    if kind not in LONG_KINDS or period is None:
+    if (kind not in LONG_KINDS and not is_export(kind)) or period is None:
         raise DomainError("Dokumen ini tidak perlu dibuat di latar belakang.")
     if kind in RESULT_KINDS:
         require_respondents(session, unit, period)  # an empty period has no document at all
@@ -186,7 +202,10 @@ def create_job(session: Session, kind: str, unit: Unit, period: Optional[Period]
                filename: str) -> ReportJob:
     """Queue a long document (flush only); refused (DomainError) for a period without
     respondents, like every other way of making a result-based document."""
-    total = require_respondents(session, unit, period) if period is not None and kind in RESULT_KINDS else 0
+    if period is not None and kind in RESULT_KINDS:
+        total = require_respondents(session, unit, period)
+    else:
+        total = period_respondents(session, unit, period) if period is not None else 0
     prune_jobs(session, unit.id)
     job = ReportJob(unit_id=unit.id, period_id=period.id if period else None, kind=kind, status="queued",
                     total=total, filename=filename,
@@ -250,7 +269,8 @@ def run_report_task(app, job_id: int) -> str:
 
 
 def run_job(app, job_id: int) -> None:
-    """Render one claimed job's PDF with its own session, beating its heartbeat while it runs."""
+    """Make one claimed job's file (a PDF, or an export) with its own session, beating its
+    heartbeat while it runs."""
     from skm.extensions import db
     from skm.reports.render import build
 
@@ -288,7 +308,7 @@ def run_job(app, job_id: int) -> None:
         try:
             out_dir = Path(app.instance_path) / "reports"
             out_dir.mkdir(parents=True, exist_ok=True)
-            target = out_dir / f"job-{job_id}.pdf"
+            target = out_dir / f"job-{job_id}.{file_type(job.kind)[0]}"
             unit, period = job.unit, job.period
             last = [0]
 
@@ -298,7 +318,13 @@ def run_job(app, job_id: int) -> None:
                     last[0] = rows
                     set_fields(progress=rows)
 
-            data = build(job.kind, session, unit, period, progress=progress)
+            if is_export(job.kind):
+                assert period is not None, "exports are of a period"
+                builder = export_builders()[job.kind][0]
+                raw = job.kind.startswith("responden.")  # these report progress per row
+                data = builder(session, unit, period, progress=progress) if raw else builder(session, unit, period)
+            else:
+                data = build(job.kind, session, unit, period, progress=progress)
             tmp = target.with_suffix(f".{os.getpid()}.part")
             tmp.write_bytes(data)
             os.replace(tmp, target)
