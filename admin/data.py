@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.intake.importer import ImportRejected, commit_import, preview_import, previous_import
+from skm.intake.importer import ImportRejected, import_previewed, preview_import, previous_import
 from skm.models import Period, Unit
 from skm.reports import exports, questionnaire
 from skm.reports import jobs as J
@@ -104,6 +104,10 @@ def data_template(unit_id: int):
     return _download(exports.import_template_xlsx(unit), f"templat-impor-{_safe_name(unit.code)}.xlsx", XLSX_MIME)
 
 
+def _import_sync_max() -> int:
+    return int(current_app.config.get("IMPORT_SYNC_MAX_ROWS", J.DEFAULT_IMPORT_SYNC_MAX))
+
+
 def _export_sync_max() -> int:
     return int(current_app.config.get("EXPORT_SYNC_MAX_RESPONDENTS", J.DEFAULT_EXPORT_SYNC_MAX))
 
@@ -182,7 +186,7 @@ def data_import_preview(unit_id: int):
         (folder / f"{token}.bin").write_bytes(content)
         (folder / f"{token}.json").write_text(json.dumps({
             "unit_id": unit.id, "user_id": current_user.id, "filename": filename, "channel": channel,
-            "create_services": create_services, "fingerprint": preview.fingerprint,
+            "create_services": create_services, "fingerprint": preview.fingerprint, "rows": len(preview.rows),
         }))
     return render_template("admin/data/import_preview.html", unit=unit, preview=preview, token=token,
                            duplicate=duplicate, channel=channel, channels=CHANNELS,
@@ -208,14 +212,17 @@ def data_import_commit(unit_id: int):
     except OSError:
         return _render_index(unit, ["Pratinjau impor sudah kedaluwarsa atau sudah disimpan. Unggah berkasnya lagi."])
     meta_path = claimed
+    if int(meta.get("rows", 0)) > _import_sync_max():
+        # A large file is stored by the queue worker; the job page shows how it goes. The
+        # worker removes the files once it has stored (or refused) them.
+        job = J.create_import_job(db.session, unit, current_user, meta["filename"], int(meta["rows"]), str(meta_path))
+        job_id = job.id
+        db.session.commit()
+        J.launch(current_app._get_current_object(), job_id)
+        return redirect(url_for("admin.report_job", job_id=job_id), code=303)
     try:
-        preview = preview_import(db.session, unit, meta["filename"], data_path.read_bytes(),
-                                 create_services=meta["create_services"])
-        if not preview.ok:
-            raise ImportRejected(preview.errors)
-        if preview.fingerprint != meta["fingerprint"]:
-            raise ImportRejected(["Data berubah sejak pratinjau (mis. periode ditutup). Unggah berkasnya lagi."])
-        batch = commit_import(db.session, unit, preview, channel=meta["channel"], user_id=current_user.id)
+        batch = import_previewed(db.session, unit, meta["filename"], data_path.read_bytes(), meta["create_services"],
+                                 meta["fingerprint"], meta["channel"], current_user.id)
         db.session.commit()  # the whole file in one transaction
     except (ImportRejected, DomainError) as exc:
         db.session.rollback()

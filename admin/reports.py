@@ -273,9 +273,9 @@ def _job_or_404(job_id: int) -> ReportJob:
 def report_job(job_id: int):
     job = _job_or_404(job_id)
     template = "admin/reports/_job.html" if wants_fragment() else "admin/reports/job.html"
-    return render_template(template, job=job, percent=J.percent(job), kinds={**R.KINDS, **EXPORT_LABELS},
+    return render_template(template, job=job, percent=J.percent(job), kinds={**R.KINDS, **EXPORT_LABELS, J.IMPORT_KIND: "Impor data"},
                            stale=J.is_stale(job), waiting=J.queue_position(db.session, job),
-                           export=J.is_export(job.kind))
+                           export=J.is_export(job.kind) or job.kind == J.IMPORT_KIND)
 
 
 @bp.route("/laporan/job/<int:job_id>/unduh")

@@ -11,13 +11,15 @@ job, and a killed worker's job is queued again (recover_jobs).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Optional, cast
 
 from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from skm.core.clock import utcnow
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 LONG_KINDS = ("laporan", "pengolahan")
 DEFAULT_SYNC_MAX = 1500
 DEFAULT_EXPORT_SYNC_MAX = 5000  # config EXPORT_SYNC_MAX_RESPONDENTS
+DEFAULT_IMPORT_SYNC_MAX = 5000  # config IMPORT_SYNC_MAX_ROWS: larger previewed imports are stored by the worker
+IMPORT_KIND = "impor"
 # Jobs rendering at once (config REPORT_JOBS_MAX_PER_UNIT, REPORT_JOBS_MAX_TOTAL); a job
 # above either cap waits "queued" and starts when a running one ends.
 DEFAULT_MAX_PER_UNIT = 1
@@ -215,6 +219,69 @@ def create_job(session: Session, kind: str, unit: Unit, period: Optional[Period]
     return job
 
 
+def create_import_job(session: Session, unit: Unit, user: Optional[User], filename: str, rows: int,
+                      meta_path: str) -> ReportJob:
+    """Queue the storing of a previewed import (flush only). `meta_path` is the claimed
+    preview's description beside its bytes (admin/data.py); the worker imports them in one
+    transaction together with marking the job done, and removes both files."""
+    prune_jobs(session, unit.id)
+    job = ReportJob(unit_id=unit.id, period_id=None, kind=IMPORT_KIND, status="queued", total=rows,
+                    filename=filename[:200], file_path=meta_path, created_by_id=user.id if user else None)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _run_import(session: Session, job: ReportJob) -> None:
+    """Store the previewed file of an import job: its rows and the job's "done" in one
+    transaction, so a worker killed at any point leaves either both or neither, and a retry
+    cannot store the file twice. Refusals end the job "failed" with the first reasons."""
+    from skm.core.database import write_intent
+    from skm.intake.importer import ImportRejected, import_previewed
+
+    job_id, attempt = job.id, job.attempts  # this worker's claim
+    meta_path = Path(job.file_path or "")
+    data_path = meta_path.with_suffix(".bin")
+    files = (meta_path, data_path)
+    try:
+        meta = json.loads(meta_path.read_text())
+        content = data_path.read_bytes()
+    except (OSError, ValueError):
+        raise DomainError("berkas impor tidak ditemukan lagi; unggah berkasnya lagi") from None
+    # Like the web request it replaces: take the SQLite write lock up front (no deferred upgrade).
+    token = write_intent.set(True)
+    try:
+        session.rollback()
+        unit = session.get(ReportJob, job_id).unit  # type: ignore[union-attr]
+        batch = import_previewed(session, unit, meta["filename"], content, meta["create_services"],
+                                 meta["fingerprint"], meta["channel"], meta.get("user_id"))
+        mark_done = (update(ReportJob)
+                     .where(ReportJob.id == job_id, ReportJob.status == "running", ReportJob.attempts == attempt)
+                     .values(status="done", progress=batch.row_count, total=batch.row_count, file_path=None,
+                             finished_at=utcnow(), heartbeat_at=utcnow()))
+        done = cast(CursorResult, session.execute(mark_done))
+        if not done.rowcount:  # recovered as lost and claimed by another worker meanwhile: theirs
+            session.rollback()
+            return
+        session.commit()
+    except ImportRejected as exc:
+        session.rollback()
+        _remove(files)
+        reasons = "; ".join(exc.errors[:3])
+        raise DomainError(f"impor ditolak, tidak ada data yang disimpan: {reasons}"[:290]) from None
+    finally:
+        write_intent.reset(token)
+    _remove(files)
+
+
+def _remove(paths) -> None:
+    for path in paths:
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
 def is_stale(job: ReportJob, now: Optional[dt.datetime] = None) -> bool:
     return job.status in ("queued", "running") and (now or utcnow()) - job.created_at > STALE_AFTER
 
@@ -308,6 +375,9 @@ def run_job(app, job_id: int) -> None:
         try:
             out_dir = Path(app.instance_path) / "reports"
             out_dir.mkdir(parents=True, exist_ok=True)
+            if job.kind == IMPORT_KIND:
+                _run_import(session(), job)
+                return
             target = out_dir / f"job-{job_id}.{file_type(job.kind)[0]}"
             unit, period = job.unit, job.period
             last = [0]
