@@ -68,7 +68,7 @@ def followup_unit(unit_id: int):
     plans = progress.unit_plans(db.session, unit, today)
     return render_template("admin/followup/unit.html", unit=unit, rows=rows, plans=plans,
                            summaries={s.plan.id: s for s in plans}, editable=common.can_edit(current_user, unit.id),
-                           reminders=reminders.open_reminders(db.session, unit), when_label=common.when_label)
+                           reminders=reminders.open_reminders(db.session, unit), schedule_label=common.schedule_label)
 
 
 # --------------------------------------------------------------------------- plan

@@ -291,7 +291,7 @@ def test_daily_reminders_for_overdue_actions(db, client, world):
     login(client, "mgr")
     page = client.get(f"/admin/units/{unit.id}/rtl").get_data(as_text=True)
     assert "Pengingat RTL terlambat (3)" in page and "terlambat sejak 2 April 2024" in page
-    assert "sudah diingatkan 2 hari" in page and plan.actions[0].program in page
+    assert "sudah diingatkan 2 hari" in page and plan.actions[0].program in page and "jadwal TW 1 2024" in page
     # Reported done: its reminder is resolved on the next run and leaves the page.
     action = plan.actions[0]
     client.post(f"/admin/rtl/action/{action.id}/realization",
