@@ -16,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from skm.core.clock import unit_today, utcnow
+from skm.core.database import serialize_run
 from skm.followup.progress import is_overdue
 from skm.models import FollowUpAction, FollowUpPlan, FollowUpPriority, FollowUpReminder, Unit
 
 
 def remind_overdue(session: Session, now_utc: Optional[dt.datetime] = None) -> tuple[int, int]:
     """Open, advance and resolve the reminders (flush only); (opened, resolved)."""
+    serialize_run(session, 7514003)  # several workers: one run at a time, no reminder twice
     opened = resolved = 0
     open_rows = {r.action_id: r for r in session.scalars(
         select(FollowUpReminder).where(FollowUpReminder.resolved_at.is_(None))).all()}
