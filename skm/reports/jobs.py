@@ -353,12 +353,14 @@ def run_job(app, job_id: int) -> None:
             return
 
         engine = db.engine  # the heartbeat thread has no app context
+        attempt = job.attempts  # this worker's claim
 
         def set_fields(**values):
             # Only while the job is ours: a job recovered as lost and claimed again elsewhere
-            # is not overwritten by a worker that was merely slow.
+            # (a later attempt) is not overwritten by a worker that was merely slow.
             with engine.begin() as conn:
-                conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "running")
+                conn.execute(update(ReportJob).where(ReportJob.id == job_id, ReportJob.status == "running",
+                                                     ReportJob.attempts == attempt)
                              .values(heartbeat_at=utcnow(), **values))
 
         stop = threading.Event()
