@@ -121,7 +121,7 @@ def _data(db, units=1, periods=1):
 
 
 def _job(db, app, kind, unit, period) -> int:
-    job, _new = J.request_job(db.session, kind, unit, period, None, f"{kind}.pdf", 0)
+    job, _new = J.request_job(db.session, kind, unit, period, None, kind, 0)
     job_id = job.id
     db.session.commit()
     J.launch(app, job_id)  # also for a merged request: a second task for one job is harmless
@@ -153,7 +153,7 @@ def test_worker_command_runs_jobs_queued_while_it_was_stopped(app, db, queue, wo
     """The operator command itself: a job asked for while no worker runs waits queued (the web
     server renders nothing), the worker started later renders it, and SIGTERM stops it."""
     [unit], [period] = _data(db)
-    job_id = _job(db, app, "laporan", unit, period)
+    job_id = _job(db, app, "pengolahan", unit, period)
     time.sleep(0.5)
     assert _rows(db)[job_id].status == "queued"
     proc = workers.start(cli=True)
@@ -171,7 +171,7 @@ def test_job_killed_mid_run_is_retried_to_completion_once(app, db, queue, worker
     queue when started), the row stays "running"; the restarted consumer finds its heartbeat
     stale, queues it again and completes it, exactly once."""
     [unit], [period] = _data(db)
-    job_id = _job(db, app, "laporan", unit, period)
+    job_id = _job(db, app, "pengolahan", unit, period)
     first = workers.start(hold=30)
     _wait(lambda: any(e["event"] == "start" for e in workers.events()), 20, workers, "the job to start")
     first.send_signal(signal.SIGKILL)
@@ -189,27 +189,29 @@ def test_job_killed_mid_run_is_retried_to_completion_once(app, db, queue, worker
 
 
 def test_identical_pending_jobs_are_merged(app, db, queue, workers):
-    """Three requests for one document make one job; its three queue tasks render it once.
+    """Three requests for one document make one job; its three queue tasks make it once.
     Another document of the same period is a job of its own."""
     [unit], [period] = _data(db)
-    ids = [_job(db, app, "laporan", unit, period) for _ in range(3)]
-    other = _job(db, app, "pengolahan", unit, period)
+    ids = [_job(db, app, "responden.csv", unit, period) for _ in range(3)]
+    other = _job(db, app, "responden.xlsx", unit, period)
     assert len(set(ids)) == 1 and other != ids[0]
     workers.start(REPORT_JOBS_MAX_PER_UNIT=2)
     rows = _wait(lambda: _all_done(db, [ids[0], other]), 40, workers, "both jobs")
     assert len(rows) == 2 and {r.status for r in rows.values()} == {"done"}, workers.output()
     events = [(e["event"], e["job"]) for e in workers.events()]
     assert events.count(("start", ids[0])) == 1 and events.count(("start", other)) == 1
+    assert Path(rows[ids[0]].file_path).read_bytes().startswith("\ufeff".encode())  # the CSV
 
 
 def test_caps_per_unit_and_installation(app, db, queue, workers):
-    """Five jobs, four worker threads, at most one running per unit and two in all: the log
+    """Six jobs, four worker threads, at most one running per unit and two in all: the log
     of starts and ends never shows more, and two units' jobs do overlap."""
     units, periods = _data(db, units=3, periods=2)
-    ids = [_job(db, app, "laporan", units[0], periods[0]), _job(db, app, "laporan", units[0], periods[1]),
-           _job(db, app, "pengolahan", units[0], periods[0]),
-           _job(db, app, "laporan", units[1], periods[0]), _job(db, app, "laporan", units[2], periods[0])]
-    workers.start(hold=0.8, QUEUE_WORKERS=4, REPORT_JOBS_MAX_PER_UNIT=1, REPORT_JOBS_MAX_TOTAL=2)
+    ids = [_job(db, app, kind, units[0], periods[0])
+           for kind in ("responden.csv", "responden.xlsx", "pengolahan-data.xlsx")]
+    ids += [_job(db, app, "responden.csv", units[0], periods[1]),
+            _job(db, app, "responden.csv", units[1], periods[0]), _job(db, app, "responden.csv", units[2], periods[0])]
+    workers.start(hold=0.6, QUEUE_WORKERS=4, REPORT_JOBS_MAX_PER_UNIT=1, REPORT_JOBS_MAX_TOTAL=2)
     rows = _wait(lambda: _all_done(db, ids), 60, workers, "all jobs")
     assert {r.status for r in rows.values()} == {"done"}, workers.output()
     unit_of = {i: rows[i].unit_id for i in ids}
