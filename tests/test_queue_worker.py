@@ -157,7 +157,7 @@ def test_worker_command_runs_jobs_queued_while_it_was_stopped(app, db, queue, wo
     time.sleep(0.5)
     assert _rows(db)[job_id].status == "queued"
     proc = workers.start(cli=True)
-    rows = _wait(lambda: _all_done(db, [job_id]), 40, workers, "the job")
+    rows = _wait(lambda: _all_done(db, [job_id]), 120, workers, "the job")
     job = rows[job_id]
     assert job.status == "done", workers.output()
     assert Path(job.file_path).read_bytes().startswith(b"%PDF") and job.attempts == 1
@@ -173,7 +173,7 @@ def test_job_killed_mid_run_is_retried_to_completion_once(app, db, queue, worker
     [unit], [period] = _data(db)
     job_id = _job(db, app, "pengolahan", unit, period)
     first = workers.start(hold=30)
-    _wait(lambda: any(e["event"] == "start" for e in workers.events()), 20, workers, "the job to start")
+    _wait(lambda: any(e["event"] == "start" for e in workers.events()), 90, workers, "the job to start")
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     job = _rows(db)[job_id]
@@ -181,7 +181,7 @@ def test_job_killed_mid_run_is_retried_to_completion_once(app, db, queue, worker
     # Huey does not give the task back by itself: it left the queue when the worker took it.
     assert [t for t in queue.huey.pending() if t.name.endswith("report_job")] == []
     workers.start()
-    rows = _wait(lambda: _all_done(db, [job_id]), 40, workers, "the retried job")
+    rows = _wait(lambda: _all_done(db, [job_id]), 120, workers, "the retried job")
     assert rows[job_id].status == "done" and rows[job_id].attempts == 2, workers.output()
     assert Path(rows[job_id].file_path).read_bytes().startswith(b"%PDF")
     events = [(e["event"], e["job"]) for e in workers.events()]
@@ -196,7 +196,7 @@ def test_identical_pending_jobs_are_merged(app, db, queue, workers):
     other = _job(db, app, "responden.xlsx", unit, period)
     assert len(set(ids)) == 1 and other != ids[0]
     workers.start(REPORT_JOBS_MAX_PER_UNIT=2)
-    rows = _wait(lambda: _all_done(db, [ids[0], other]), 40, workers, "both jobs")
+    rows = _wait(lambda: _all_done(db, [ids[0], other]), 120, workers, "both jobs")
     assert len(rows) == 2 and {r.status for r in rows.values()} == {"done"}, workers.output()
     events = [(e["event"], e["job"]) for e in workers.events()]
     assert events.count(("start", ids[0])) == 1 and events.count(("start", other)) == 1
@@ -212,7 +212,7 @@ def test_caps_per_unit_and_installation(app, db, queue, workers):
     ids += [_job(db, app, "responden.csv", units[0], periods[1]),
             _job(db, app, "responden.csv", units[1], periods[0]), _job(db, app, "responden.csv", units[2], periods[0])]
     workers.start(hold=0.6, QUEUE_WORKERS=4, REPORT_JOBS_MAX_PER_UNIT=1, REPORT_JOBS_MAX_TOTAL=2)
-    rows = _wait(lambda: _all_done(db, ids), 60, workers, "all jobs")
+    rows = _wait(lambda: _all_done(db, ids), 120, workers, "all jobs")
     assert {r.status for r in rows.values()} == {"done"}, workers.output()
     unit_of = {i: rows[i].unit_id for i in ids}
     running: set[int] = set()
