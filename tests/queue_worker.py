@@ -5,6 +5,7 @@ mid-job and check the caps from the log."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 
@@ -50,6 +51,7 @@ exports.raw_responses_xlsx = _held(exports.raw_responses_xlsx)
 workbooks.data_sheet_xlsx = _held(workbooks.data_sheet_xlsx)
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     with app.app_context():
         run_worker(app)
