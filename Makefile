@@ -1,4 +1,4 @@
-# SKM Kiosk. `make run` serves the demo; `make test` runs the whole suite.
+# SKM Kiosk. `make run` serves the demo (gunicorn and the queue worker, bin/serve); `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,7 +24,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/flask --app wsgi skm init-db
 	$(BIN)/flask --app wsgi skm seed-demo --if-empty
-	SKM_SECURE_COOKIES=$(SECURE_COOKIES) $(BIN)/gunicorn --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) wsgi:app
+	SKM_SECURE_COOKIES=$(SECURE_COOKIES) BIN=$(BIN) PORT=$(PORT) bin/serve
 
 # Each suite has its own Redis database (tests that use Redis read SKM_TEST_REDIS_DB) and its
 # own artifacts folder (some tests read back the PDF they wrote), so the two can run at once.

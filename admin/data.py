@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.intake.importer import ImportRejected, commit_import, preview_import, previous_import
+from skm.intake.importer import ImportRejected, import_previewed, preview_import, previous_import
 from skm.models import Period, Unit
-from skm.reports import exports, questionnaire, workbooks
-from skm.survey.reporting import import_batch_span
+from skm.reports import exports, questionnaire
+from skm.reports import jobs as J
+from skm.survey.reporting import import_batch_span, period_respondents
 
 from . import bp
 from .auth import get_unit, roles_required
@@ -30,7 +31,7 @@ ALL_ROLES = ("admin", "manager", "operator")
 CHANNELS = {"import": "Impor (spreadsheet)", "paper": "Formulir kertas", "online": "Formulir daring"}
 UPLOAD_MAX_AGE = 24 * 3600
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIME = exports.XLSX_MIME
 
 
 def _period_or_404(period_id: int) -> Period:
@@ -103,25 +104,56 @@ def data_template(unit_id: int):
     return _download(exports.import_template_xlsx(unit), f"templat-impor-{_safe_name(unit.code)}.xlsx", XLSX_MIME)
 
 
-EXPORTS = {
-    "responden.xlsx": (exports.raw_responses_xlsx, XLSX_MIME),
-    "responden.csv": (exports.raw_responses_csv, "text/csv; charset=utf-8"),
-    "hasil.xlsx": (workbooks.results_xlsx, XLSX_MIME),
-    "pengolahan-data.xlsx": (workbooks.data_sheet_xlsx, XLSX_MIME),
-}
+def _import_sync_max() -> int:
+    return int(current_app.config.get("IMPORT_SYNC_MAX_ROWS", J.DEFAULT_IMPORT_SYNC_MAX))
+
+
+def _export_sync_max() -> int:
+    return int(current_app.config.get("EXPORT_SYNC_MAX_RESPONDENTS", J.DEFAULT_EXPORT_SYNC_MAX))
+
+
+def _export_args(unit_id: int, period_id: int, kind: str) -> tuple[Unit, Period]:
+    unit = get_unit(unit_id)
+    period = _period_or_404(period_id)
+    if kind not in exports.EXPORT_LABELS:
+        abort(404)
+    return unit, period
 
 
 @bp.route("/units/<int:unit_id>/data/ekspor/<int:period_id>/<kind>")
 @roles_required(*DATA_ROLES)
 def data_export(unit_id: int, period_id: int, kind: str):
-    unit = get_unit(unit_id)
-    period = _period_or_404(period_id)
-    if kind not in EXPORTS:
-        abort(404)
-    build, mimetype = EXPORTS[kind]
+    unit, period = _export_args(unit_id, period_id, kind)
+    if J.needs_job(db.session, kind, unit, period, _export_sync_max()):
+        # Too large for one request: a page with one button hands it to the queue worker.
+        return render_template("admin/data/export_job.html", unit=unit, period=period, kind=kind,
+                               label=exports.EXPORT_LABELS[kind],
+                               respondents=period_respondents(db.session, unit, period))
+    build, mimetype = exports.export_builders()[kind]
     content = build(db.session, unit, period)
-    name = f"{_safe_name(unit.code)}-{_safe_name(period.name)}-{kind}"
-    return _download(content, name, mimetype)
+    return _download(content, _export_name(unit, period, kind), mimetype)
+
+
+def _export_name(unit: Unit, period: Period, kind: str) -> str:
+    return f"{_safe_name(unit.code)}-{_safe_name(period.name)}-{kind}"
+
+
+@bp.route("/units/<int:unit_id>/data/ekspor/<int:period_id>/<kind>/job", methods=["POST"])
+@roles_required(*DATA_ROLES)
+def data_export_job(unit_id: int, period_id: int, kind: str):
+    unit, period = _export_args(unit_id, period_id, kind)
+    try:
+        job, new = J.request_job(db.session, kind, unit, period, current_user, _export_name(unit, period, kind),
+                                 _export_sync_max())
+        job_id = job.id
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc))
+        return redirect(url_for("admin.data_unit", unit_id=unit.id))
+    db.session.commit()
+    if new:  # identical pending requests share one job and one queue task
+        J.launch(current_app._get_current_object(), job_id)
+    return redirect(url_for("admin.report_job", job_id=job_id), code=303)
 
 
 @bp.route("/units/<int:unit_id>/data/impor", methods=["POST"])
@@ -154,7 +186,7 @@ def data_import_preview(unit_id: int):
         (folder / f"{token}.bin").write_bytes(content)
         (folder / f"{token}.json").write_text(json.dumps({
             "unit_id": unit.id, "user_id": current_user.id, "filename": filename, "channel": channel,
-            "create_services": create_services, "fingerprint": preview.fingerprint,
+            "create_services": create_services, "fingerprint": preview.fingerprint, "rows": len(preview.rows),
         }))
     return render_template("admin/data/import_preview.html", unit=unit, preview=preview, token=token,
                            duplicate=duplicate, channel=channel, channels=CHANNELS,
@@ -180,14 +212,17 @@ def data_import_commit(unit_id: int):
     except OSError:
         return _render_index(unit, ["Pratinjau impor sudah kedaluwarsa atau sudah disimpan. Unggah berkasnya lagi."])
     meta_path = claimed
+    if int(meta.get("rows", 0)) > _import_sync_max():
+        # A large file is stored by the queue worker; the job page shows how it goes. The
+        # worker removes the files once it has stored (or refused) them.
+        job = J.create_import_job(db.session, unit, current_user, meta["filename"], int(meta["rows"]), str(meta_path))
+        job_id = job.id
+        db.session.commit()
+        J.launch(current_app._get_current_object(), job_id)
+        return redirect(url_for("admin.report_job", job_id=job_id), code=303)
     try:
-        preview = preview_import(db.session, unit, meta["filename"], data_path.read_bytes(),
-                                 create_services=meta["create_services"])
-        if not preview.ok:
-            raise ImportRejected(preview.errors)
-        if preview.fingerprint != meta["fingerprint"]:
-            raise ImportRejected(["Data berubah sejak pratinjau (mis. periode ditutup). Unggah berkasnya lagi."])
-        batch = commit_import(db.session, unit, preview, channel=meta["channel"], user_id=current_user.id)
+        batch = import_previewed(db.session, unit, meta["filename"], data_path.read_bytes(), meta["create_services"],
+                                 meta["fingerprint"], meta["channel"], current_user.id)
         db.session.commit()  # the whole file in one transaction
     except (ImportRejected, DomainError) as exc:
         db.session.rollback()

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from skm.core.errors import DomainError
 from skm.extensions import db
-from skm.followup import actions, common, photos, progress
+from skm.followup import actions, common, photos, progress, reminders
 from skm.followup import plans as F
 from skm.models import FollowUpAction, FollowUpPhoto, FollowUpPlan, FollowUpPriority, Period
 from skm.web import wants_fragment
@@ -67,7 +67,8 @@ def followup_unit(unit_id: int):
     rows = progress.unit_periods(db.session, unit)
     plans = progress.unit_plans(db.session, unit, today)
     return render_template("admin/followup/unit.html", unit=unit, rows=rows, plans=plans,
-                           summaries={s.plan.id: s for s in plans}, editable=common.can_edit(current_user, unit.id))
+                           summaries={s.plan.id: s for s in plans}, editable=common.can_edit(current_user, unit.id),
+                           reminders=reminders.open_reminders(db.session, unit), schedule_label=common.schedule_label)
 
 
 # --------------------------------------------------------------------------- plan

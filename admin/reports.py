@@ -32,6 +32,7 @@ from skm.models import Period, ReportJob, Unit
 from skm.reports import data as R
 from skm.reports import jobs as J
 from skm.reports import texts as RT
+from skm.reports.exports import EXPORT_LABELS
 from skm.reports.render import build, filename
 from skm.reports.settings import report_choice, save_report_choice
 from skm.survey.reporting import default_period, period_respondents, reports_unavailable
@@ -244,8 +245,9 @@ def reports_start_job(unit_id: int):
         flash(error)
         return redirect(url_for("admin.reports_unit", unit_id=unit.id))
     try:
-        job_id = J.request_job(db.session, kind, unit, period, current_user, filename(kind, unit, period),
-                               _sync_max()).id
+        job, new = J.request_job(db.session, kind, unit, period, current_user, filename(kind, unit, period),
+                                 _sync_max())
+        job_id = job.id
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc))
@@ -253,7 +255,8 @@ def reports_start_job(unit_id: int):
     # After the commit nothing here touches the ORM again: on SQLite a new transaction
     # in this POST would take the write lock the worker's progress updates need.
     db.session.commit()
-    J.start_queued(current_app._get_current_object())  # this job, unless the caps make it wait
+    if new:  # the queue worker claims it (within the caps) and renders it; the page polls it
+        J.launch(current_app._get_current_object(), job_id)
     return redirect(url_for("admin.report_job", job_id=job_id), code=303)
 
 
@@ -270,8 +273,9 @@ def _job_or_404(job_id: int) -> ReportJob:
 def report_job(job_id: int):
     job = _job_or_404(job_id)
     template = "admin/reports/_job.html" if wants_fragment() else "admin/reports/job.html"
-    return render_template(template, job=job, percent=J.percent(job), kinds=R.KINDS, stale=J.is_stale(job),
-                           waiting=J.queue_position(db.session, job))
+    return render_template(template, job=job, percent=J.percent(job), kinds={**R.KINDS, **EXPORT_LABELS, J.IMPORT_KIND: "Impor data"},
+                           stale=J.is_stale(job), waiting=J.queue_position(db.session, job),
+                           export=J.is_export(job.kind) or job.kind == J.IMPORT_KIND)
 
 
 @bp.route("/laporan/job/<int:job_id>/unduh")
@@ -281,8 +285,8 @@ def report_job_download(job_id: int):
     if job.status != "done" or not job.file_path or not os.path.isfile(job.file_path):
         flash("Dokumen belum selesai dibuat.")
         return redirect(url_for("admin.report_job", job_id=job.id))
-    return send_file(job.file_path, mimetype="application/pdf", as_attachment=True, download_name=job.filename,
-                     max_age=0)
+    return send_file(job.file_path, mimetype=J.file_type(job.kind)[1], as_attachment=True,
+                     download_name=job.filename, max_age=0)
 
 
 def _poster_page(unit: Unit, period_name: str | None, public: bool):

@@ -111,6 +111,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     install_static_files(app)
 
+    from skm.queue import init_queue
+
+    init_queue(app)
+
     from skm.cli import skm_cli
 
     app.cli.add_command(skm_cli)

@@ -195,6 +195,9 @@ def test_alert_rule_fires_on_a_bad_quarter_hour(db, no_csrf):
     assert analytics.find_alerts(db.session, unit, rule, day, day) == []
     # "today" is the unit's local date: 2025-03-10 09:30 WIB is 02:30 UTC
     rule.enabled = True
+    # Pages read the alerts stored by the queue worker (refresh_alerts), computed in unit time.
+    assert analytics.recent_alerts(db.session, unit, days=1, now_utc=dt.datetime(2025, 3, 10, 2, 30)) == []
+    assert analytics.refresh_alerts(db.session, unit, now_utc=dt.datetime(2025, 3, 10, 2, 30))
     recent = analytics.recent_alerts(db.session, unit, days=1, now_utc=dt.datetime(2025, 3, 10, 2, 30))
     assert [x.code for x in recent] == ["U8"]
     assert analytics.recent_alerts(db.session, unit, days=1, now_utc=dt.datetime(2025, 3, 11, 2, 30)) == []
@@ -214,10 +217,29 @@ def test_dashboard_and_alert_list_show_todays_warning(db, client, no_csrf):
     period = make_period(db.session, span)
     db.session.commit()
     login(client)
+    # Not computed by the page: nothing shows until the queue worker has stored the alerts.
+    html = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
+    assert "Peringatan hari ini" not in html
+    db.session.rollback()
+    assert analytics.refresh_all_alerts(db.session) == 1
+    db.session.commit()
+    assert analytics.refresh_all_alerts(db.session) == 0  # nothing changed: not computed again
     html = client.get(f"/admin/units/{unit.id}/results?period={period.id}").get_data(as_text=True)
     assert "Peringatan hari ini" in html
     listing = client.get(f"/admin/units/{unit.id}/alerts").get_data(as_text=True)
     assert len(_cell_texts(listing, "alerts")) == 1 + 9  # all nine elements rated 2 by everyone
+    # A new response changes the data: the next periodic run recomputes; a stricter rule saved
+    # on the unit's page takes effect at once (computed in that request).
+    make_response(db.session, unit, [4] * 9, day=now.date(), survey_time=now.time().replace(microsecond=0))
+    db.session.commit()
+    assert analytics.refresh_all_alerts(db.session) == 1
+    db.session.commit()
+    assert analytics.update_alert_rule(db.session, unit, {"window_minutes": "15", "min_responses": "50",
+                                                          "share_percent": "50", "max_rating": "2",
+                                                          "enabled": "1"}) == []
+    db.session.commit()
+    listing = client.get(f"/admin/units/{unit.id}/alerts").get_data(as_text=True)
+    assert _cell_texts(listing, "alerts")[1:] == [["Tidak ada peringatan."]]
 
 
 def test_suggestions_newest_first_and_searchable(db, client, setup):

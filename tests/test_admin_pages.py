@@ -158,6 +158,10 @@ def test_home_page_is_the_managers_start(app, db, client):
                            "Seksi Pelayanan", confirmed=True)  # scheduled long ago: overdue
     F.finalize_plan(db.session, plan, mgr)
     db.session.commit()
+    from skm.scoring.analytics import refresh_all_alerts
+
+    assert refresh_all_alerts(db.session) == 2  # the queue worker's periodic task: both units
+    db.session.commit()
     ikms = [period_results(db.session, unit, p).scores.ikm for p in periods[:3]]
     login(client, "mgr")
     page = client.get("/admin/").get_data(as_text=True)

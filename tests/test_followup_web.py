@@ -270,3 +270,36 @@ def test_draft_plan_edit_priorities_and_actions(db, client, world):
     s.expire_all()
     assert s.get(FollowUpAction, action_id) is None
     assert "Baru" in client.get(f"/admin/rtl/plan/{plan_id}").get_data(as_text=True)  # kept in the history
+
+
+def test_daily_reminders_for_overdue_actions(db, client, world):
+    """The worker's daily run opens one reminder per overdue action, counts the days it kept
+    reminding, shows them on the unit's RTL page and resolves the one reported done."""
+    from skm.followup.reminders import open_reminders, remind_overdue
+    from skm.models import FollowUpReminder
+
+    plan = make_final_plan(db, world)  # three actions scheduled TW 1 2024
+    unit = world["unit"]
+    assert remind_overdue(db.session, dt.datetime(2024, 3, 30, 3)) == (0, 0)  # not over yet
+    day1 = dt.datetime(2024, 4, 2, 3)  # 10:00 WIB, the quarter has ended
+    assert remind_overdue(db.session, day1) == (3, 0)
+    assert remind_overdue(db.session, day1 + dt.timedelta(hours=1)) == (0, 0)  # hourly run, same day
+    assert remind_overdue(db.session, day1 + dt.timedelta(days=2)) == (0, 0)
+    db.session.commit()
+    assert [r.days for r in open_reminders(db.session, unit)] == [2, 2, 2]
+    assert open_reminders(db.session, world["other"]) == []
+    login(client, "mgr")
+    page = client.get(f"/admin/units/{unit.id}/rtl").get_data(as_text=True)
+    assert "Pengingat RTL terlambat (3)" in page and "terlambat sejak 2 April 2024" in page
+    assert "sudah diingatkan 2 hari" in page and plan.actions[0].program in page and "jadwal TW 1 2024" in page
+    # Reported done: its reminder is resolved on the next run and leaves the page.
+    action = plan.actions[0]
+    client.post(f"/admin/rtl/action/{action.id}/realization",
+                data={"status": "sudah", "realization": "Selesai", "done_start": "2024-04-05", "done_end": "",
+                      "obstacles": ""})
+    db.session.rollback()
+    assert remind_overdue(db.session, day1 + dt.timedelta(days=3)) == (0, 1)
+    db.session.commit()
+    page = client.get(f"/admin/units/{unit.id}/rtl").get_data(as_text=True)
+    assert "Pengingat RTL terlambat (2)" in page and action.program not in page.split("Hasil per periode")[0]
+    assert db.session.query(FollowUpReminder).count() == 3  # the resolved one is kept, closed

@@ -262,3 +262,53 @@ def test_a_failure_half_way_through_the_commit_leaves_nothing(db, admin_client, 
     db.session.rollback()
     assert _count(db) == 0
     assert db.session.scalar(select(func.count(ImportBatch.id))) == 0
+
+
+def test_large_import_is_stored_by_the_queue_worker(db, admin_client, app, monkeypatch):
+    """Above IMPORT_SYNC_MAX_ROWS, "Simpan" hands the previewed file to the queue worker: the job
+    page follows it, the rows and the job's "done" are stored in one transaction (a retry of
+    a finished job stores nothing twice), and a refusal shows why and stores nothing."""
+    from skm.models import ReportJob
+    from skm.reports import jobs as J
+
+    launched: list[int] = []
+    monkeypatch.setattr(J, "launch", lambda app_, job_id: launched.append(job_id))
+    app.config["IMPORT_SYNC_MAX_ROWS"] = 5
+    page = _upload(admin_client, "besar.csv", _rows(12).encode()).get_data(as_text=True)
+    r = _commit(admin_client, page)
+    assert r.status_code == 303 and _count(db) == 0  # the request stored nothing itself
+    db.session.rollback()
+    [job] = db.session.scalars(select(ReportJob)).all()
+    assert r.headers["Location"] == f"/admin/laporan/job/{job.id}" and launched == [job.id]
+    assert (job.kind, job.status, job.total) == ("impor", "queued", 12)
+    meta = Path(job.file_path)
+    assert meta.exists() and meta.with_suffix(".bin").exists()
+    waiting = admin_client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Dalam antrean" in waiting and "Impor data" in waiting
+    assert J.run_report_task(app, job.id) == "claimed"  # what the queue worker runs
+    assert J.run_report_task(app, job.id) == "skip"  # a repeated task: nothing twice
+    db.session.rollback()
+    assert _count(db) == 12 and db.session.scalar(select(func.count(ImportBatch.id))) == 1
+    job = db.session.get(ReportJob, job.id)
+    assert (job.status, job.progress, job.file_path) == ("done", 12, None)
+    assert not meta.exists() and not meta.with_suffix(".bin").exists()
+    done = admin_client.get(f"/admin/laporan/job/{job.id}").get_data(as_text=True)
+    assert "Impor selesai: 12 responden dari besar.csv disimpan." in done
+    assert admin_client.get(f"/admin/laporan/job/{job.id}/unduh", follow_redirects=True).status_code == 200
+    # Refused in the worker (here: the same rows were stored meanwhile by a small import).
+    page = _upload(admin_client, "lagi.csv", _rows(20).encode()).get_data(as_text=True)
+    r = _commit(admin_client, page)
+    db.session.rollback()
+    second = db.session.get(ReportJob, launched[-1])
+    small = _upload(admin_client, "kecil.csv", _rows(20).encode()).get_data(as_text=True)
+    app.config["IMPORT_SYNC_MAX_ROWS"] = 100
+    _commit(admin_client, small)
+    db.session.rollback()
+    assert _count(db) == 32
+    assert J.run_report_task(app, second.id) == "claimed"
+    db.session.rollback()
+    second = db.session.get(ReportJob, second.id)
+    assert second.status == "failed" and "impor ditolak, tidak ada data yang disimpan" in second.error
+    assert "Data yang sama sudah diimpor" in second.error and _count(db) == 32
+    failed = admin_client.get(f"/admin/laporan/job/{second.id}").get_data(as_text=True)
+    assert "Impor gagal: impor ditolak" in failed

@@ -88,7 +88,15 @@ def test_access_control(app, db, client):
     assert client.get(url).status_code == 200
 
 
-def test_large_report_runs_as_a_job_with_progress(app, db, client):
+def test_large_report_runs_as_a_job_with_progress(app, db, client, monkeypatch):
+    import threading
+
+    from skm.reports import jobs as J
+
+    # The queue worker's part (tests/test_queue_worker.py runs the real one): the queued task
+    # runs in a thread of its own while the page polls.
+    monkeypatch.setattr(J, "launch", lambda app_, job_id: threading.Thread(
+        target=J.run_report_task, args=(app_, job_id), daemon=True).start())
     unit, other, period = _setup(db)
     app.config["REPORT_SYNC_MAX_RESPONDENTS"] = 2
     client = as_user(app, "manajer")
@@ -228,8 +236,9 @@ def test_dashboard_links_to_reports_with_the_same_figures(app, db, client):
 
 
 def test_report_jobs_deduplicated_capped_and_refused_when_small(app, db, monkeypatch):
-    """Before: ten POSTs in 0,3 s started ten threads; now one job, a queue above the caps,
-    and no background job where the direct download suffices."""
+    """Before: ten POSTs in 0,3 s started ten threads; now one job and one queue task, the
+    worker's claims wait above the caps (oldest first), and no background job where the
+    direct download suffices."""
     from sqlalchemy import update
 
     from skm.reports import jobs as J
@@ -248,40 +257,80 @@ def test_report_jobs_deduplicated_capped_and_refused_when_small(app, db, monkeyp
         return client.post(f"/admin/units/{unit_id}/laporan/job",
                            data={"csrf_token": token, "kind": kind, "period_id": period.id})
 
+    def claim(job, **caps):
+        db.session.rollback()
+        outcome = J.claim_job(db.engine, job.id, **caps)
+        db.session.rollback()  # the pages below read what the claim wrote on its own connection
+        return outcome
+
     # Below REPORT_SYNC_MAX_RESPONDENTS the direct download suffices: no job.
     r = post(unit.id, "laporan")
     assert r.status_code == 200  # the Laporan page of that period, saying why
     assert "cukup kecil untuk diunduh langsung" in r.get_data(as_text=True)
     assert db.session.query(ReportJob).count() == 0 and launched == []
 
-    app.config.update(REPORT_SYNC_MAX_RESPONDENTS=1, REPORT_JOBS_MAX_PER_UNIT=1, REPORT_JOBS_MAX_TOTAL=2)
+    app.config.update(REPORT_SYNC_MAX_RESPONDENTS=1)
     locations = {post(unit.id, "laporan").headers["Location"] for _ in range(10)}
     db.session.rollback()
     [first] = db.session.query(ReportJob).all()
     assert locations == {f"/admin/laporan/job/{first.id}"} and launched == [first.id]
-    assert first.status == "running"
+    assert first.status == "queued"  # the web server renders nothing: the worker claims it
+    caps = {"max_per_unit": 1, "max_total": 2}
+    assert claim(first, **caps) == "claimed" and claim(first, **caps) == "skip"  # claimed once
     # Another document of the same unit waits (one per unit); another unit's starts (two in all).
     second_url = post(unit.id, "pengolahan").headers["Location"]
     post(other.id, "laporan")
     db.session.rollback()
     second, third = db.session.query(ReportJob).filter(ReportJob.id != first.id).order_by(ReportJob.id).all()
-    assert (second.status, third.status) == ("queued", "running") and launched == [first.id, third.id]
+    assert launched == [first.id, second.id, third.id]
+    assert claim(second, **caps) == "wait" and claim(third, **caps) == "claimed"
     page = client.get(second_url).get_data(as_text=True)
-    assert "Dalam antrean" in page and launched == [first.id, third.id]
-    # The installation cap: with one job at a time, another unit's job waits as well.
-    app.config["REPORT_JOBS_MAX_TOTAL"] = 1
+    assert "Dalam antrean" in page
+    # The installation cap: with one job at a time, another unit's job waits as well, and the
+    # oldest waiting job (second) takes the free slot before a younger one (fourth).
+    caps = {"max_per_unit": 1, "max_total": 1}
+    db.session.rollback()  # a fresh snapshot: the claims wrote on their own connections
     db.session.execute(update(ReportJob).where(ReportJob.id.in_([first.id, third.id])).values(status="done"))
     db.session.commit()
     fourth_url = post(other.id, "pengolahan").headers["Location"]
     db.session.rollback()
     fourth = db.session.query(ReportJob).order_by(ReportJob.id.desc()).first()
-    # The oldest queued job (second) took the one slot; the fourth waits for it.
-    assert launched == [first.id, third.id, second.id] and fourth.status == "queued"
+    assert claim(fourth, **caps) == "wait" and claim(second, **caps) == "claimed"
     assert "Dalam antrean" in client.get(fourth_url).get_data(as_text=True)
     assert "Dalam antrean" not in client.get(second_url).get_data(as_text=True)
-    db.session.execute(update(ReportJob).where(ReportJob.id == second.id).values(status="done"))
+    # A running job whose worker died (heartbeat stale) holds no slot; recovery queues it again.
+    db.session.rollback()
+    db.session.execute(update(ReportJob).where(ReportJob.id == second.id)
+                       .values(heartbeat_at=J.utcnow() - dt.timedelta(minutes=5)))
     db.session.commit()
-    assert J.start_queued(app) == [fourth.id] and launched[-1] == fourth.id
+    assert claim(fourth, **caps) == "claimed"
+    db.session.rollback()
+    assert J.recover_jobs(db.engine, 60) == [second.id]
+    assert claim(second, **caps) == "wait"  # queued again, behind the cap
+    db.session.rollback()
+    assert db.session.get(ReportJob, second.id).attempts == 1
+
+
+def test_recovery_gives_up_after_repeated_deaths(app, db):
+    """A job that keeps killing its worker (e.g. out of memory) is not retried forever."""
+    from sqlalchemy import update
+
+    from skm.reports import jobs as J
+
+    unit, _, period = _setup(db)
+    job = J.create_job(db.session, "laporan", unit, period, None, "x.pdf")
+    db.session.commit()
+    job_id = job.id
+    for attempt in range(1, J.MAX_ATTEMPTS + 1):
+        assert J.claim_job(db.engine, job_id) == "claimed"
+        db.session.rollback()
+        db.session.execute(update(ReportJob).where(ReportJob.id == job_id)
+                           .values(heartbeat_at=J.utcnow() - dt.timedelta(minutes=5)))
+        db.session.commit()
+        assert J.recover_jobs(db.engine, 60) == ([job_id] if attempt < J.MAX_ATTEMPTS else [])
+    db.session.rollback()
+    job = db.session.get(ReportJob, job_id)
+    assert (job.status, job.attempts) == ("failed", J.MAX_ATTEMPTS) and "berulang kali" in job.error
 
 
 def test_ten_concurrent_job_requests_make_one_job(app, db, live_server, no_csrf, monkeypatch):
@@ -320,3 +369,48 @@ def test_ten_concurrent_job_requests_make_one_job(app, db, live_server, no_csrf,
     jobs = db.session.query(ReportJob).all()
     assert len(jobs) == 1 and launched == [jobs[0].id]
     assert len(finals) == 10 and set(finals) == {f"{live_server}/admin/laporan/job/{jobs[0].id}"}
+
+
+def test_large_exports_go_to_the_queue_small_ones_stay_direct(app, db, monkeypatch):
+    """Above EXPORT_SYNC_MAX_RESPONDENTS the respondent export is made by the queue worker
+    (one job for repeated requests, with progress); below it, and for the small per-element
+    workbook, the download stays direct."""
+    from skm.reports import exports
+    from skm.reports import jobs as J
+
+    launched: list[int] = []
+    monkeypatch.setattr(J, "launch", lambda app_, job_id: launched.append(job_id))
+    unit, _, period = _setup(db)
+    client = as_user(app, "manajer")
+    base = f"/admin/units/{unit.id}/data/ekspor/{period.id}"
+    direct = client.get(f"{base}/responden.csv")
+    assert direct.status_code == 200 and direct.mimetype == "text/csv"
+    app.config["EXPORT_SYNC_MAX_RESPONDENTS"] = 1
+    page = client.get(f"{base}/responden.csv")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "dibuat di latar belakang" in html and "4 responden" in html
+    assert client.get(f"{base}/hasil.xlsx").mimetype == exports.XLSX_MIME  # small: still direct
+    assert client.get(f"{base}/bukan.xlsx").status_code == 404
+    db.session.rollback()
+    assert db.session.query(ReportJob).count() == 0  # a GET changes nothing
+    urls = {client.post(f"{base}/responden.csv/job", data={"csrf_token": _csrf(html)}).headers["Location"]
+            for _ in range(3)}
+    db.session.rollback()
+    [job] = db.session.query(ReportJob).all()
+    assert urls == {f"/admin/laporan/job/{job.id}"} and launched == [job.id]
+    assert (job.kind, job.status, job.total) == ("responden.csv", "queued", 4)
+    assert client.post(f"{base}/responden.csv/job").status_code == 400  # no CSRF token
+    assert J.run_report_task(app, job.id) == "claimed"  # what the queue worker runs
+    db.session.rollback()
+    job = db.session.get(ReportJob, job.id)
+    assert job.status == "done" and job.progress == 4 and job.file_path.endswith(".csv")
+    page = client.get(f"/admin/laporan/job/{job.id}").get_data(as_text=True)
+    assert "Berkas selesai dibuat" in page and "Kembali ke halaman data" in page
+    download = client.get(f"/admin/laporan/job/{job.id}/unduh")
+    assert download.mimetype == "text/csv" and download.data == direct.data
+    assert job.filename.startswith("DPM-") and job.filename.endswith("-responden.csv")
+    assert job.filename in download.headers["Content-Disposition"]
+    # Another unit's manager sees neither the export page nor the job.
+    other_client = as_user(app, "manajer2")
+    assert other_client.get(f"{base}/responden.csv").status_code == 403
+    assert other_client.get(f"/admin/laporan/job/{job.id}").status_code == 403

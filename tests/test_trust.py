@@ -262,7 +262,7 @@ def test_database_uploads_reports_and_previews_are_private(app, tmp_path, monkey
 
     from skm import create_app
     from skm.extensions import db as _db
-    from skm.reports.jobs import create_job, run_job
+    from skm.reports.jobs import create_job, run_report_task
     from skm.survey.unit_settings import store_logo
     from tests.factories import make_period, make_response
     from tests.test_import_web import _rows
@@ -288,7 +288,7 @@ def test_database_uploads_reports_and_previews_are_private(app, tmp_path, monkey
         _db.session.commit()
         job = create_job(_db.session, "pengolahan", unit, period, user, "pengolahan.pdf")
         _db.session.commit()
-        run_job(server, job.id)
+        run_report_task(server, job.id)
         unit_id = unit.id
         _db.session.remove()
     client = server.test_client()
@@ -318,7 +318,7 @@ def test_a_failed_report_job_shows_indonesian_text_and_logs_the_details(app, db,
 
     from skm.models import ReportJob
     from skm.reports import render
-    from skm.reports.jobs import create_job, run_job
+    from skm.reports.jobs import create_job, run_report_task
     from tests.factories import make_period, make_response
 
     unit = make_unit(db.session)
@@ -335,7 +335,7 @@ def test_a_failed_report_job_shows_indonesian_text_and_logs_the_details(app, db,
     # Alembic's logging setup (tests/test_migrations.py) disables loggers that existed before it.
     monkeypatch.setattr(logging.getLogger("skm.reports.jobs"), "disabled", False)
     with caplog.at_level(logging.ERROR, logger="skm.reports.jobs"):
-        run_job(app, job.id)
+        run_report_task(app, job.id)
     assert "/srv/skm/instance/reports/job-1.part" in caplog.text  # details in the log
     db.session.rollback()  # end the test's read snapshot: the job updated its row on its own connection
     assert db.session.get(ReportJob, job.id).status == "failed"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from skm.cli import data, online, periods, setup
+from skm.cli import data, online, periods, setup, worker
 
 
 @click.group("skm")
@@ -15,7 +15,7 @@ def skm_cli():
     write_intent.set(True)
 
 
-for _module in (setup, data, periods, online):
+for _module in (setup, data, periods, online, worker):
     for _command in vars(_module).values():
         if isinstance(_command, click.Command):
             skm_cli.add_command(_command)

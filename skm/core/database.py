@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from flask import g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -51,3 +51,12 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def serialize_run(session: Session, key: int) -> None:
+    """Let one transaction at a time past this point for `key` (a periodic task that several
+    queue workers may run at once): on PostgreSQL a transaction advisory lock, released at
+    commit or when a killed worker's connection drops. SQLite has one writer anyway; a
+    second run that loses the race fails on its write and the next run repeats it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -279,3 +279,16 @@ def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel:
             data.service_id = service.id
     _insert_rows(session, unit, questionnaire, preview.rows, channel, batch.id, user_id)
     return batch
+
+
+def import_previewed(session: Session, unit: Unit, filename: str, content: bytes, create_services: bool,
+                     fingerprint: str, channel: str, user_id: Optional[int]) -> ImportBatch:
+    """Store a file the user previewed (flush only; the caller commits once): the same checks
+    again, refused when the data changed since the preview (`fingerprint`). The web import's
+    "Simpan" and the queue worker's import job (skm.reports.jobs) both come here."""
+    preview = preview_import(session, unit, filename, content, create_services=create_services)
+    if not preview.ok:
+        raise ImportRejected(preview.errors)
+    if preview.fingerprint != fingerprint:
+        raise ImportRejected(["Data berubah sejak pratinjau (mis. periode ditutup). Unggah berkasnya lagi."])
+    return commit_import(session, unit, preview, channel=channel, user_id=user_id)

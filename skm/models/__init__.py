@@ -5,7 +5,7 @@ that refer to it), never this package, so there are no import cycles.
 """
 from skm.core.clock import TIMEZONES, utcnow
 from skm.models.accounts import User
-from skm.models.admin import AlertRule, LoginThrottle, PeriodUnitLog
+from skm.models.admin import AlertRule, AlertState, LoginThrottle, PeriodUnitLog, StoredAlert
 from skm.models.base import CHANNELS, PERIOD_KINDS, ROLES
 from skm.models.followup import (
     ACTION_STATUSES,
@@ -14,6 +14,7 @@ from skm.models.followup import (
     FollowUpPhoto,
     FollowUpPlan,
     FollowUpPriority,
+    FollowUpReminder,
 )
 from skm.models.kiosk import SURVEY_STATES, Device, KioskPinAttempt, KioskSurvey
 from skm.models.online import SurveyTicket
@@ -40,9 +41,9 @@ from skm.models.survey import (
 
 __all__ = [
     "ACTION_STATUSES", "CHANNELS", "PERIOD_KINDS", "ROLES", "SURVEY_STATES", "TIMEZONES",
-    "AlertRule", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
-    "FollowUpPlan", "FollowUpPriority", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
+    "AlertRule", "AlertState", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
+    "FollowUpPlan", "FollowUpPriority", "FollowUpReminder", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
     "Period", "PeriodUnit", "PeriodUnitLog", "PUBLICATION_ACTIONS", "PublicationLog", "PublicationOptOut",
-    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response", "Service", "SurveyTicket", "Unit",
+    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response", "Service", "StoredAlert", "SurveyTicket", "Unit",
     "User", "user_unit", "utcnow",
 ]

@@ -49,3 +49,29 @@ class AlertRule(Model):
     min_responses: Mapped[int] = mapped_column(Integer, default=4)
     share_percent: Mapped[int] = mapped_column(Integer, default=50)
     max_rating: Mapped[int] = mapped_column(Integer, default=2)
+
+
+class StoredAlert(Model):
+    """An alert episode as last computed by the queue worker (skm.scoring.analytics.refresh_alerts);
+    pages read these rows instead of scanning the responses on every view."""
+
+    __tablename__ = "stored_alert"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(300))
+    start: Mapped[dt.datetime] = mapped_column(DateTime)  # unit time, like analytics.Alert
+    end: Mapped[dt.datetime] = mapped_column(DateTime)
+    low: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+
+
+class AlertState(Model):
+    """When a unit's alerts were last computed and over which data (`marker`: responses in
+    the window and the rule), so the worker recomputes only after something changed."""
+
+    __tablename__ = "alert_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), unique=True)
+    marker: Mapped[str] = mapped_column(String(200), default="")
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

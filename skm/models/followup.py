@@ -172,3 +172,23 @@ class FollowUpHistory(Model):
 
     user: Mapped[Optional[User]] = relationship()
     action: Mapped[Optional[FollowUpAction]] = relationship(back_populates="history")
+
+
+class FollowUpReminder(Model):
+    """A reminder about an overdue RTL action (still Belum after its last scheduled quarter),
+    written by the daily queue task (skm.followup.reminders) and shown on the unit's RTL
+    pages. One row per action while it stays overdue: `last_on` is the unit's day of the
+    latest daily run that still found it overdue, `days` how many daily runs did; it is
+    resolved (resolved_at) once the action is done or no longer overdue."""
+
+    __tablename__ = "followup_reminder"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("followup_action.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    first_on: Mapped[dt.date] = mapped_column(Date)
+    last_on: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    action: Mapped[FollowUpAction] = relationship()

@@ -45,6 +45,11 @@ class ReportJob(Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # Last sign of life from a queue worker (claim, progress, a wait at the caps); a
+    # "running" job whose heartbeat is older than REPORT_JOB_LOST_SECONDS lost its worker
+    # (SIGKILL, deploy) and is queued again (skm.reports.jobs.recover_jobs).
+    heartbeat_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times a worker started it
     unit: Mapped[Unit] = relationship()
     period: Mapped[Optional[Period]] = relationship()
 

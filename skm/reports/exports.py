@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Optional
 
@@ -140,15 +140,19 @@ def _csv_value(value) -> str:
     return str(value)
 
 
-def raw_responses_csv(session: Session, unit: Unit, period: Period) -> bytes:
-    """UTF-8 with BOM (Excel opens it as UTF-8), comma separated, text cells neutralised."""
+def raw_responses_csv(session: Session, unit: Unit, period: Period,
+                      progress: Optional[Callable[[int], None]] = None) -> bytes:
+    """UTF-8 with BOM (Excel opens it as UTF-8), comma separated, text cells neutralised.
+    `progress(rows)` is called after each row (background exports, skm.reports.jobs)."""
     scope = Scope(unit.id, period.start_date, period.end_date)
     columns = element_columns(session, unit, scope)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(raw_header(columns))
-    for row in raw_rows(session, unit, scope, columns):
+    for i, row in enumerate(raw_rows(session, unit, scope, columns), start=1):
         writer.writerow([_csv_value(v) for v in row])
+        if progress is not None:
+            progress(i)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -190,15 +194,18 @@ def _save(workbook: Workbook) -> bytes:
     return out.getvalue()
 
 
-def raw_responses_xlsx(session: Session, unit: Unit, period: Period) -> bytes:
+def raw_responses_xlsx(session: Session, unit: Unit, period: Period,
+                       progress: Optional[Callable[[int], None]] = None) -> bytes:
     scope = Scope(unit.id, period.start_date, period.end_date)
     columns = element_columns(session, unit, scope)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Responden")
     ws.freeze_panes = "B2"
     ws.append([_text_cell(ws, h, font=BOLD) for h in raw_header(columns)])
-    for row in raw_rows(session, unit, scope, columns):
+    for i, row in enumerate(raw_rows(session, unit, scope, columns), start=1):
         ws.append([_xlsx_value(ws, v) for v in row])
+        if progress is not None:
+            progress(i)
     legend = wb.create_sheet("Keterangan")
     legend.append([_text_cell(legend, "Kolom", font=BOLD), _text_cell(legend, "Arti", font=BOLD)])
     for code, text in (
@@ -288,3 +295,30 @@ def import_template_xlsx(unit: Unit) -> bytes:
     for cell in help_ws["B"]:
         cell.alignment = Alignment(wrap_text=True)
     return _save(wb)
+
+
+# ---------------------------------------------------------------- export kinds
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
+# Exports whose size grows with the respondents: above EXPORT_SYNC_MAX_RESPONDENTS they are
+# made by the queue worker (skm.reports.jobs), like long reports.
+LARGE_EXPORTS = ("responden.xlsx", "responden.csv", "pengolahan-data.xlsx")
+EXPORT_LABELS = {
+    "responden.xlsx": "Data responden (XLSX)",
+    "responden.csv": "Data responden (CSV)",
+    "hasil.xlsx": "Hasil per unsur (XLSX)",
+    "pengolahan-data.xlsx": "Pengolahan data (XLSX)",
+}
+
+
+def export_builders() -> dict[str, tuple[Callable, str]]:
+    """Each export kind's builder(session, unit, period[, progress]) and MIME type."""
+    from skm.reports import workbooks
+
+    return {
+        "responden.xlsx": (raw_responses_xlsx, XLSX_MIME),
+        "responden.csv": (raw_responses_csv, CSV_MIME),
+        "hasil.xlsx": (workbooks.results_xlsx, XLSX_MIME),
+        "pengolahan-data.xlsx": (workbooks.data_sheet_xlsx, XLSX_MIME),
+    }

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Optional
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from skm.core.clock import unit_today
-from skm.models import AlertRule, Answer, Element, Period, Response, Service, Unit
+from skm.core.clock import unit_today, utcnow
+from skm.models import AlertRule, AlertState, Answer, Element, Period, Response, Service, StoredAlert, Unit
 from skm.scoring.results import Results, Scope, _response_filter, period_results
 
 WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
@@ -202,6 +202,7 @@ def update_alert_rule(session: Session, unit: Unit, values: dict) -> list[str]:
         setattr(rule, key, value)
     rule.enabled = bool(values.get("enabled"))
     session.flush()
+    refresh_alerts(session, unit)  # the stored alerts follow the new rule at once
     return []
 
 
@@ -267,9 +268,80 @@ def find_alerts(session: Session, unit: Unit, rule: AlertRule, start: dt.date, e
     return sorted(alerts, key=lambda a: (a.end, a.code), reverse=True)
 
 
-def recent_alerts(session: Session, unit: Unit, days: int = 7, now_utc: Optional[dt.datetime] = None) -> list[Alert]:
+# The stored alerts cover the unit's last ALERT_DAYS days (the longest list a page shows).
+ALERT_DAYS = 31
+
+
+def _alert_marker(session: Session, unit: Unit, rule: AlertRule, start: dt.date, end: dt.date) -> str:
+    """What the unit's alerts depend on: its responses in the window (count, newest id,
+    excluded count) and the rule. Equal markers, equal alerts."""
+    count, newest, excluded = session.execute(
+        select(func.count(Response.id), func.max(Response.id),
+               func.count(Response.id).filter(Response.excluded.is_(True)))
+        .where(Response.unit_id == unit.id, Response.survey_date >= start, Response.survey_date <= end)
+    ).one()
+    return (f"{start.isoformat()}:{count}:{newest or 0}:{excluded}:{int(bool(rule.enabled))}:"
+            f"{rule.window_minutes}:{rule.min_responses}:{rule.share_percent}:{rule.max_rating}")
+
+
+def refresh_alerts(session: Session, unit: Unit, now_utc: Optional[dt.datetime] = None, force: bool = True) -> bool:
+    """Compute the unit's alerts of its last ALERT_DAYS days and store them (flush only).
+    Without `force`, only when the responses or the rule changed since the last time.
+    True when they were computed."""
     today = unit_today(unit, now_utc)
-    return find_alerts(session, unit, alert_rule(session, unit), today - dt.timedelta(days=days - 1), today)
+    start = today - dt.timedelta(days=ALERT_DAYS - 1)
+    rule = alert_rule(session, unit)
+    marker = _alert_marker(session, unit, rule, start, today)
+    state = session.scalar(select(AlertState).where(AlertState.unit_id == unit.id))
+    if state is not None and state.marker == marker and not force:
+        return False
+    session.execute(delete(StoredAlert).where(StoredAlert.unit_id == unit.id))
+    for a in find_alerts(session, unit, rule, start, today):
+        session.add(StoredAlert(unit_id=unit.id, code=a.code, name=a.name[:300], start=a.start, end=a.end,
+                                low=a.low, total=a.total))
+    if state is None:
+        state = AlertState(unit_id=unit.id)
+        session.add(state)
+    state.marker, state.computed_at = marker, utcnow()
+    session.flush()
+    return True
+
+
+def refresh_all_alerts(session: Session, now_utc: Optional[dt.datetime] = None) -> int:
+    """The periodic task's work: every unit whose data changed since its alerts were stored."""
+    from skm.core.database import serialize_run
+
+    serialize_run(session, 7514002)  # two workers' minute runs do not store the same alerts twice
+    return sum(refresh_alerts(session, unit, now_utc, force=False)
+               for unit in session.scalars(select(Unit).order_by(Unit.id)).all())
+
+
+def refresh_alerts_task(app) -> int:
+    """Queue task (skm.queue, every minute): recompute the alerts that changed, commit."""
+    from skm.extensions import db
+
+    count = refresh_all_alerts(db.session())
+    db.session.commit()
+    return count
+
+
+def recent_alerts(session: Session, unit: Unit, days: int = 7, now_utc: Optional[dt.datetime] = None) -> list[Alert]:
+    """The unit's stored alerts (refresh_alerts) ending in its last `days` days, newest first.
+    Pages read these; the queue worker keeps them current."""
+    today = unit_today(unit, now_utc)
+    since = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time())
+    if not alert_rule(session, unit).enabled:
+        return []
+    rows = session.scalars(select(StoredAlert).where(
+        StoredAlert.unit_id == unit.id, StoredAlert.end >= since,
+        StoredAlert.end < dt.datetime.combine(today + dt.timedelta(days=1), dt.time()))).all()
+    alerts = [Alert(r.code, r.name, r.start, r.end, r.low, r.total) for r in rows]
+    return sorted(alerts, key=lambda a: (a.end, a.code), reverse=True)
+
+
+def alerts_computed_at(session: Session, unit: Unit) -> Optional[dt.datetime]:
+    """When the unit's stored alerts were last computed (UTC), None when never."""
+    return session.scalar(select(AlertState.computed_at).where(AlertState.unit_id == unit.id))
 
 
 # --- Dashboard cards ---------------------------------------------------------------
