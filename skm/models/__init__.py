@@ -15,7 +15,7 @@ from skm.models.followup import (
     FollowUpPlan,
     FollowUpPriority,
 )
-from skm.models.kiosk import SURVEY_STATES, Device, KioskPinAttempt, KioskSurvey
+from skm.models.kiosk import SURVEY_STATES, Device, KioskPinAttempt, KioskSurvey, TicketAttempt
 from skm.models.online import SurveyTicket
 from skm.models.publication import (
     PUBLICATION_ACTIONS,
@@ -43,6 +43,6 @@ __all__ = [
     "AlertRule", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
     "FollowUpPlan", "FollowUpPriority", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
     "Period", "PeriodUnit", "PeriodUnitLog", "PUBLICATION_ACTIONS", "PublicationLog", "PublicationOptOut",
-    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response", "Service", "SurveyTicket", "Unit",
+    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response", "Service", "SurveyTicket", "TicketAttempt", "Unit",
     "User", "user_unit", "utcnow",
 ]
