@@ -305,3 +305,24 @@ def test_unit_ceiling_counts_only_the_last_minute(app, db):
     response = O.submit_online(db.session, survey.token, {"skip": "1"}, now=now, unit_max_per_minute=2)
     assert not response.flagged
     assert [r.flagged for r in sorted(_responses(db), key=lambda r: r.id)] == [False, False, True, False]
+
+
+def test_admin_switches_the_online_survey(db, client, no_csrf):
+    from tests.factories import login, make_user
+    from tests.test_admin_setup import SETTINGS
+
+    unit = _unit(db)
+    make_user(db.session, "admin", "admin")
+    db.session.commit()
+    login(client)
+    page = client.get(f"/admin/units/{unit.id}/settings").get_data(as_text=True)
+    assert "Survei daring aktif" in page and 'name="online_enabled" value="1" checked' in page
+    assert "/survei/UJI" in page
+    client.post(f"/admin/units/{unit.id}/settings", data=dict(SETTINGS, code="UJI"))
+    db.session.expire_all()
+    assert unit.online_enabled is False
+    assert "tidak aktif" in client.get("/survei/UJI").get_data(as_text=True)
+    client.post(f"/admin/units/{unit.id}/settings", data=dict(SETTINGS, code="UJI", online_enabled="1"))
+    db.session.expire_all()
+    assert unit.online_enabled is True
+    assert "Mulai survei" in client.get("/survei/uji").get_data(as_text=True)
