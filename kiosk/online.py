@@ -108,9 +108,9 @@ def _welcome(unit: Unit, service: Optional[Service] = None, ticket: Optional[Sur
         return _notice(unit, "Survei ditutup", F.CLOSED_MESSAGE)
     note = None
     if ticket is not None:
-        note = f"Tiket {ticket.code}" + (f" · Layanan {service.name}" if service else "")
+        note = f"Tiket {ticket.code}" + (f" · Layanan: {service.name}" if service else "")
     elif service is not None:
-        note = f"Layanan {service.name}"
+        note = f"Layanan: {service.name}"
     return _screen("welcome", unit, status, message=message, welcome_note=note,
                    ikm=F.public_ikm(db.session, unit))
 
@@ -335,6 +335,13 @@ def ticket(code):
         _use_urls(unit, None, ticket)
         return _refusal(O.TicketRefused(O.TICKET_SPENT), unit)
     return _welcome(unit, service, ticket)
+
+
+@bp.errorhandler(404)
+def _not_found(exc):
+    """An unknown unit, service, survey or ticket in a visitor's URL: the survey's own page."""
+    return _notice(None, "Halaman tidak ditemukan",
+                   "Alamat survei ini tidak dikenal. Periksa kembali alamat pada kode QR, poster atau tiket.", 404)
 
 
 @bp.errorhandler(CSRFError)
