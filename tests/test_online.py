@@ -326,3 +326,65 @@ def test_admin_switches_the_online_survey(db, client, no_csrf):
     db.session.expire_all()
     assert unit.online_enabled is True
     assert "Mulai survei" in client.get("/survei/uji").get_data(as_text=True)
+
+
+def _race(app, db, phone, tokens):
+    """Post the send of each token at once from threads (fresh request globals each)."""
+    import threading
+
+    cookies = {c.key: c.value for c in phone.client._client._cookies.values()}
+    results = {}
+
+    def post(i, token):
+        c = app.test_client()
+        for name, value in cookies.items():
+            c.set_cookie(name, value)
+        r = c.post(f"/survei/s/{token}/kirim", data={"skip": "1", "csrf_token": phone.csrf},
+                   headers={"HX-Request": "true"})
+        results[i] = (r.status_code, r.headers.get("X-Kiosk"))
+
+    db.session.rollback()  # the test's own session must not hold SQLite's write lock
+    threads = [threading.Thread(target=post, args=(i, t)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [results[i] for i in range(len(tokens))]
+
+
+def test_racing_sends_store_once(app, db):
+    unit = _one_question_unit(db)
+    phone = Phone(app)
+    phone.start(f"/survei/SATU?layanan={unit.services[0].id}")
+    phone.answer("el-U1", "4")
+    assert _race(app, db, phone, [phone.token] * 4) == [(200, "thanks")] * 4
+    assert len(_responses(db)) == 1
+
+
+def test_racing_sends_of_one_ticket_store_once(app, db):
+    unit = _one_question_unit(db)
+    [ticket] = issue_tickets(db.session, unit, unit.services[0], 1)
+    db.session.commit()
+    phone = Phone(app)
+    phone.get(f"/t/{ticket.code}")
+    tokens = []
+    for _ in range(3):  # three tabs opened on the same ticket
+        phone.post(f"/t/{ticket.code}")
+        phone.answer("el-U1", "3")
+        tokens.append(phone.token)
+    results = _race(app, db, phone, tokens)
+    assert sorted(kind for _, kind in results) == ["notice", "notice", "thanks"]
+    assert all(status == 200 for status, _ in results)
+    [response] = _responses(db)
+    assert response.ticket_id == ticket.id
+
+
+def test_expired_form_or_no_cookies_gets_a_clear_page(app, db):
+    unit = _one_question_unit(db)
+    phone = Phone(app)
+    phone.start(f"/survei/SATU?layanan={unit.services[0].id}")
+    phone.csrf = "kedaluwarsa"
+    phone.answer("el-U1", "4", htmx=False)
+    assert phone.status == 400 and phone.kind == "notice" and "cookie" in phone.html
+    assert "/survei/SATU" in phone.html
+    assert _responses(db) == []
