@@ -127,12 +127,14 @@ def start_online(session: Session, unit: Unit, key: str, service: Optional[Servi
                           browser_key=key, ticket_id=ticket.id if ticket is not None else None)
 
 
-def find_online(session: Session, token: str) -> KioskSurvey:
-    """The online survey of this token (any state). The unguessable token in the URL is the
-    visitor's hold on it, so a browser that refuses cookies can still answer."""
+def find_online(session: Session, token: str, lock: bool = False) -> KioskSurvey:
+    """The online survey of this token (any state); `lock`: its row locked for this
+    transaction (PostgreSQL; SQLite's write transactions are serial anyway). The unguessable
+    token in the URL is the visitor's hold on it (not the browser cookie)."""
     survey = None
     if token and len(token) <= 64:
-        survey = session.scalar(select(KioskSurvey).where(KioskSurvey.token == token))
+        query = select(KioskSurvey).where(KioskSurvey.token == token)
+        survey = session.scalar(query.with_for_update() if lock else query)
     if survey is None or survey.channel != "online":
         raise F.StaleSurvey("Survei ini tidak dikenal. Silakan mulai lagi.")
     return survey
@@ -175,7 +177,7 @@ def submit_online(session: Session, token: str, form: Optional[dict] = None, now
     other: a unique key (token, ticket, day key) makes the second flush fail (IntegrityError);
     the caller rolls back and calls this again, which then acknowledges or refuses."""
     now = now or utcnow()
-    survey = find_online(session, token)
+    survey = find_online(session, token, lock=True)  # a twin send of this token waits here
     if survey.status == "finished":
         existing = acknowledged_online(session, token)
         if existing is not None:
