@@ -9,7 +9,7 @@ import secrets
 from functools import partial
 from typing import Optional
 
-from flask import abort, current_app, g, redirect, request, send_file, url_for
+from flask import abort, current_app, redirect, request, send_file, url_for
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from skm.survey.unit_settings import logo_file
 from skm.web import wants_fragment
 
 from . import online_bp as bp
-from .screens import render_screen, step_context, step_kind
+from .screens import render_screen, step_context, step_kind, use_screen_urls
 
 BROWSER_COOKIE = "skm_browser"
 BROWSER_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
@@ -41,7 +41,8 @@ def _serializer() -> URLSafeSerializer:
 
 def _browser_key() -> str:
     """The SHA-256 key of this browser's signed random id (a new one when it has none)."""
-    if "browser_id" not in g:
+    env = request.environ
+    if "skm.browser_id" not in env:
         browser_id = None
         raw = request.cookies.get(BROWSER_COOKIE)
         if raw and len(raw) < 200:
@@ -51,15 +52,15 @@ def _browser_key() -> str:
                 browser_id = None
         if not isinstance(browser_id, str) or not browser_id:
             browser_id = secrets.token_urlsafe(18)
-            g.browser_new = True
-        g.browser_id = browser_id
-    return O.browser_key(g.browser_id)
+            env["skm.browser_new"] = True
+        env["skm.browser_id"] = browser_id
+    return O.browser_key(env["skm.browser_id"])
 
 
 @bp.after_request
 def _keep_browser_id(response):
-    if g.get("browser_new"):
-        response.set_cookie(BROWSER_COOKIE, _serializer().dumps(g.browser_id), max_age=BROWSER_COOKIE_MAX_AGE,
+    if request.environ.get("skm.browser_new"):
+        response.set_cookie(BROWSER_COOKIE, _serializer().dumps(request.environ["skm.browser_id"]), max_age=BROWSER_COOKIE_MAX_AGE,
                             httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response
 
@@ -86,7 +87,7 @@ def _use_urls(unit: Unit, service_id: Optional[int] = None, ticket: Optional[Sur
         args = {"layanan": service_id} if service_id else {}
         home = url_for("online.survey", code=unit.code, **args)
         start = url_for("online.start", code=unit.code, **args)
-    g.screen_urls = partial(_urls, home=home, start=start, unit_code=unit.code)
+    use_screen_urls(partial(_urls, home=home, start=start, unit_code=unit.code))
 
 
 def _screen(kind: str, unit: Optional[Unit], status: int = 200, **ctx):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Optional
 
-from flask import current_app, g, make_response, render_template, url_for
+from flask import current_app, has_request_context, make_response, render_template, request, url_for
 
 from skm.extensions import db
 from skm.kiosk import flow as F
@@ -15,13 +15,19 @@ from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 from skm.web import wants_fragment
 
 IDLE_COUNTDOWN = 20  # seconds of "Masih di sana?" (the WCAG minimum to extend a limit)
+SCREEN_URLS = "skm.screen_urls"  # per request (WSGI environ), never shared with the next one
+
+
+def use_screen_urls(urls: Callable[..., str]) -> None:
+    """This request's screens post to another channel's URLs (kiosk/online.py)."""
+    request.environ[SCREEN_URLS] = urls
 
 
 def screen_url(name: str, **values) -> str:
     """The URL of a survey action ("index", "start", "step", "back", "send", "abandon",
     "logo", "outbox") for the channel serving this request: the kiosk's by default, the
-    online survey's when its view set g.screen_urls. A Jinja global (templates use it)."""
-    urls: Optional[Callable[..., str]] = g.get("screen_urls")
+    online survey's when its view called use_screen_urls. A Jinja global (templates use it)."""
+    urls: Optional[Callable[..., str]] = request.environ.get(SCREEN_URLS) if has_request_context() else None
     if urls is not None:
         return urls(name, **values)
     return url_for("kiosk." + name, **values)

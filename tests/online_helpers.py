@@ -8,7 +8,7 @@ from tests.kiosk_helpers import CSRF_RE, HX, KIND_RE, TOKEN_RE
 
 class _Client:
     """Tests share one app context (the db fixture's), so flask.g would carry one request's
-    CSRF token, browser id and screen URLs into the next; a real request starts with an empty g."""
+    CSRF token into the next; a real request starts with an empty g."""
 
     def __init__(self, client):
         self._client = client
@@ -20,8 +20,7 @@ class _Client:
                 from flask import g, has_app_context
 
                 if has_app_context():
-                    for key in ("csrf_token", "browser_id", "browser_new", "screen_urls"):
-                        g.pop(key, None)
+                    g.pop("csrf_token", None)
                 return attr(*args, **kwargs)
             return call
         return attr

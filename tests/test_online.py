@@ -388,3 +388,17 @@ def test_expired_form_or_no_cookies_gets_a_clear_page(app, db):
     assert phone.status == 400 and phone.kind == "notice" and "cookie" in phone.html
     assert "/survei/SATU" in phone.html
     assert _responses(db) == []
+
+
+def test_unit_without_services_is_limited_at_the_start(app, db):
+    unit = make_unit(db.session, code="TANPA", services=(), min_survey_seconds=0)
+    db.session.commit()
+    phone = Phone(app)
+    phone.start("/survei/tanpa")
+    assert phone.kind == "gender"
+    phone.fill_all(unit, NINE)
+    phone.send()
+    assert phone.kind == "thanks"
+    phone.start("/survei/TANPA")
+    assert phone.kind == "notice" and O.DONE_TODAY in phone.html
+    assert len(_responses(db)) == 1

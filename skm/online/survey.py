@@ -116,8 +116,9 @@ def start_online(session: Session, unit: Unit, key: str, service: Optional[Servi
     closed = F.closed_period_today(session, unit, now)
     if closed is not None:
         raise PeriodClosed(closed, F.CLOSED_MESSAGE)
-    if ticket is None and service_id is not None and done_today(session, key, service_id, unit_now(unit, now).date()):
-        raise DoneToday(DONE_TODAY)
+    asks_service = service_id is None and any(s.active for s in unit.services)
+    if ticket is None and not asks_service and done_today(session, key, service_id, unit_now(unit, now).date()):
+        raise DoneToday(DONE_TODAY)  # else checked after the service question
     if max_starts_per_minute:
         recent = session.scalar(select(func.count(KioskSurvey.id)).where(
             KioskSurvey.browser_key == key, KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
