@@ -246,9 +246,12 @@ def _step_error(token: str, exc: F.StepError):
 def back(token, step):
     try:
         survey = O.open_online(db.session, token)
-    except (F.StaleSurvey, O.OnlineOff) as exc:
+    except O.OnlineOff as exc:
         db.session.rollback()
-        return _refusal(exc, None) if isinstance(exc, O.OnlineOff) else _stale(token, str(exc))
+        return _refusal(exc, db.session.get(Unit, O.find_online(db.session, token).unit_id))
+    except F.StaleSurvey as exc:
+        db.session.rollback()
+        return _stale(token, str(exc))
     previous = F.go_back(db.session, survey, step)
     if previous is None:
         F.abandon_survey(db.session, survey)

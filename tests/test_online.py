@@ -196,6 +196,9 @@ def test_switched_off_unit_stores_nothing(app, db):
     phone.fill_all(unit, NINE, service_id=unit.services[0].id)
     unit.online_enabled = False  # switched off while the visitor is on the last screen
     db.session.commit()
+    for url, data in ((f"/survei/s/{phone.token}/el-U9", {"value": "4"}), (f"/survei/s/{phone.token}/saran/kembali", {})):
+        phone.post(url, data)
+        assert phone.kind == "notice" and "tidak aktif" in phone.html
     phone.send()
     assert phone.kind == "notice" and "tidak aktif" in phone.html
     phone.get("/survei/UJI")

@@ -45,6 +45,17 @@ def _shoot(page, folder, name):
     page.screenshot(path=os.path.join(folder, f"{name}-390x844.png"), full_page=True)
 
 
+def _other_phones(page, folder, name):
+    """The same screen on the smallest and the largest phone the issue names."""
+    for width, height in ((360, 640), (430, 932)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(50)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} at {width}: horizontal scroll of {overflow}px"
+        page.screenshot(path=os.path.join(folder, f"{name}-{width}x{height}.png"))
+    page.set_viewport_size(PHONE)
+
+
 def _on(page, kind, timeout=15000):
     page.locator(f"#screen[data-kind={kind}]").wait_for(timeout=timeout)
 
@@ -94,6 +105,7 @@ def test_public_survey_and_ticket_on_a_phone(app, db, phone, live_server, shots)
     page.goto(f"{live_server}/survei/uji")
     _on(page, "welcome")
     _shoot(page, shots, "01-welcome")
+    _other_phones(page, shots, "01-welcome")
     _tap(page, "Mulai survei")
     _on(page, "service")
     _shoot(page, shots, "02-service")
@@ -120,9 +132,11 @@ def test_public_survey_and_ticket_on_a_phone(app, db, phone, live_server, shots)
     _on(page, "element")
     _fits(page, "element")
     _shoot(page, shots, "07-element")
+    _other_phones(page, shots, "07-element")
     _answer_elements(page, labels)
     page.locator("#saran-input").fill("Ruang tunggu kurang kursi.")
     _shoot(page, shots, "08-saran")
+    _other_phones(page, shots, "08-saran")
     _tap(page, "Kirim penilaian")
     _on(page, "thanks")
     _shoot(page, shots, "09-thanks")
