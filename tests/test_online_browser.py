@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from skm.models import Response, SurveyTicket
 from skm.online.tickets import issue_tickets
 from tests.factories import make_unit
+from tests.kiosk_browser_helpers import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +43,8 @@ def _shoot(page, folder, name):
         .filter(b => b.offsetParent && b.getBoundingClientRect().height < 44).map(b => b.textContent.trim())""")
     assert small == [], f"{name}: buttons under 44 px: {small}"
     assert page.locator("#staff-corner, #idle-overlay").count() == 0
+    assert page.locator("h1").count() == 1, f"{name}: one h1 per screen"
+    assert serious_violations(page) == [], name
     page.screenshot(path=os.path.join(folder, f"{name}-390x844.png"), full_page=True)
 
 
