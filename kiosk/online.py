@@ -104,7 +104,7 @@ def _welcome(unit: Unit, service: Optional[Service] = None, ticket: Optional[Sur
              message: Optional[str] = None, status: int = 200):
     _use_urls(unit, service.id if service else None, ticket)
     if not unit.online_enabled:
-        return _notice(unit, O.OFF_TITLE, O.OFF_MESSAGE)
+        return _refusal(O.OnlineOff(O.OFF_MESSAGE), unit)
     if F.closed_period_today(db.session, unit) is not None:
         return _notice(unit, "Survei ditutup", F.CLOSED_MESSAGE)
     note = None
@@ -133,8 +133,8 @@ def _step(survey: KioskSurvey, step: str, message: Optional[str] = None, show_ot
 
 def _refusal(exc: DomainError, unit: Optional[Unit]):
     """The polite page for a refused start or send."""
-    if isinstance(exc, O.OnlineOff):
-        return _notice(unit, O.OFF_TITLE, str(exc))
+    if isinstance(exc, O.OnlineOff):  # not even the unit's name: it may want to stay out of sight
+        return _notice(None, O.OFF_TITLE, str(exc))
     if isinstance(exc, O.DoneToday):
         return _notice(unit, "Terima kasih", str(exc))
     if isinstance(exc, O.TicketRefused):
