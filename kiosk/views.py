@@ -27,16 +27,15 @@ from skm.kiosk import flow as F
 from skm.kiosk import outbox as O
 from skm.models import Device, Unit
 from skm.survey.period_admin import PeriodClosed
-from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 from skm.survey.unit_settings import logo_file
 from skm.web import wants_fragment
 
 from . import bp
+from .screens import IDLE_COUNTDOWN, render_screen, step_context, step_kind
 
 COOKIE = "skm_kiosk"
 COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
 STAFF_MINUTES = 5
-IDLE_COUNTDOWN = 20  # seconds of "Masih di sana?" (the WCAG minimum to extend a limit)
 CLOSED_RECHECK_SECONDS = 300  # the closed screen asks again, as the welcome screen refreshes
 
 
@@ -50,18 +49,10 @@ def _device(touch: bool = True) -> Device | None:
 
 
 def _screen(kind: str, status: int = 200, **ctx):
-    """Render one kiosk screen; every kiosk response says which screen it is (X-Kiosk),
-    so the tablet can tell a real answer from a Wi-Fi login page."""
+    """Render one kiosk screen (kiosk.screens.render_screen) for the tablet's unit."""
     device = ctx.get("device")
-    unit = ctx.get("unit") or (db.session.get(Unit, device.unit_id) if device else None)
-    ctx.update(kind=kind, unit=unit, idle_seconds=unit.idle_seconds if unit else 60,
-               thanks_seconds=unit.thanks_seconds if unit else 8,
-               countdown=current_app.config.get("KIOSK_IDLE_COUNTDOWN", IDLE_COUNTDOWN))
-    template = f"kiosk/screens/{kind}.html" if wants_fragment() else "kiosk/page.html"
-    response = make_response(render_template(template, **ctx), status)
-    response.headers["X-Kiosk"] = kind
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    unit = ctx.pop("unit", None) or (db.session.get(Unit, device.unit_id) if device else None)
+    return render_screen(kind, unit, status, **ctx)
 
 
 def _unpaired(message: str | None = None):
@@ -78,30 +69,10 @@ def _welcome(device: Device, message: str | None = None):
     return _screen("welcome", device=device, unit=unit, message=message, ikm=F.public_ikm(db.session, unit))
 
 
-def _step_context(survey, step: str, unit: Unit, blank: bool = False) -> dict:
-    steps = F.steps_of(survey)
-    values = {} if blank else F.values_of(survey)
-    ctx = {"survey": survey, "step": step, "steps": steps, "value": values.get(step),
-           "step_number": steps.index(step) + 1, "step_total": len(steps)}
-    if step.startswith("el-"):
-        questionnaire = F.questionnaire_of(db.session, survey)
-        element_steps = [s for s in steps if s.startswith("el-")]
-        ctx["element"] = next(e for e in questionnaire.elements if F.element_step(e.code) == step)
-        ctx["element_number"] = element_steps.index(step) + 1
-        ctx["element_total"] = len(element_steps)
-    elif step == "service":
-        ctx["services"] = [s for s in unit.services if s.active]
-    elif step == "saran":
-        ctx["needs_reason"] = False if blank else F.needs_reason(unit, survey)
-    ctx["genders"], ctx["education"], ctx["occupation"] = GENDERS, EDUCATION, OCCUPATION
-    return ctx
-
-
 def _step(device: Device, survey, step: str, message: str | None = None, show_other: bool = False):
     unit = db.session.get(Unit, device.unit_id)
-    kind = "element" if step.startswith("el-") else step
-    return _screen(kind, device=device, unit=unit, message=message, show_other=show_other,
-                   **_step_context(survey, step, unit))
+    return _screen(step_kind(step), device=device, unit=unit, message=message, show_other=show_other,
+                   **step_context(survey, step, unit))
 
 
 def _closed(device: Device, text: str, return_seconds: int, token: str | None = None):
@@ -123,8 +94,8 @@ def _survey_pack(device: Device, survey) -> str:
                 ask_low=unit.ask_suggestion_on_low)
     screens = []
     for step in F.steps_of(survey):
-        kind = "element" if step.startswith("el-") else step
-        ctx = {**base, "kind": kind, **_step_context(survey, step, unit, blank=True)}
+        kind = step_kind(step)
+        ctx = {**base, "kind": kind, "channel": "kiosk", **step_context(survey, step, unit, blank=True)}
         screens.append((step, render_template(f"kiosk/screens/{kind}.html", **ctx)))
         if step == "occupation":
             ctx["show_other"] = True

@@ -100,8 +100,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from admin import bp as admin_bp
     from kiosk import bp as kiosk_bp
+    from kiosk import online_bp
 
     app.register_blueprint(kiosk_bp)
+    app.register_blueprint(online_bp)
     from kiosk.qr import bp as qr_bp
 
     app.register_blueprint(qr_bp)

@@ -245,7 +245,30 @@ def test_kiosk_thank_you_screen_shows_one_item(app, db, world):
 
 def _public_rules(app):
     return [r for r in app.url_map.iter_rules()
-            if not r.endpoint.startswith(("admin.", "kiosk.")) and r.endpoint not in ("static", "root")]
+            if not r.endpoint.startswith(("admin.", "kiosk.", "online.")) and r.endpoint not in ("static", "root")]
+
+
+def test_online_survey_of_a_unit_switched_off_shows_nothing_of_it(app, db, world, client):
+    """The online survey (issue 15) is a survey channel like the tablet, on for every unit by
+    default, so it names its unit; a unit switched off shows none of its data, not even its name."""
+    from skm.models import Unit
+
+    hid = db.session.scalar(select(Unit).where(Unit.code == "HID"))
+    hid.online_enabled = False
+    db.session.commit()
+    values = {"code": ["HID", "hid"], "token": ["x" * 32], "step": ["el-U1"]}
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("online.") and "GET" in r.methods]
+    assert len(rules) >= 4
+    for rule in rules:
+        args = sorted(rule.arguments)
+        for combo in itertools.product(*(values[a] for a in args)):
+            with app.test_request_context():
+                url = url_for(rule.endpoint, **dict(zip(args, combo)))
+            response = client.get(url)
+            assert response.status_code in (200, 404), (url, response.status_code)
+            body = _text(response)
+            for secret in SECRETS:
+                assert secret not in body, (url, secret)
 
 
 def test_anonymous_walk_of_every_public_url_shows_nothing_unpublished(app, db, world, client):

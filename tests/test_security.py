@@ -162,6 +162,11 @@ def test_anonymous_reaches_only_login_pairing_and_paired_kiosk(app, db, client):
                 # the lobby poster is public only for a unit that shows its IKM
                 assert response.status_code == 404
                 assert client.get("/papan/UJI").status_code == 404  # kiosk_show_ikm is off
+            elif rule.endpoint.startswith("online."):
+                # the public online survey: its own screens for an unknown unit, survey or
+                # ticket (404), the code form, or a refused form post (400); never data
+                assert response.status_code in (200, 400, 404), (url, method, response.status_code)
+                assert response.headers.get("X-Kiosk") in ("notice", "ticket"), (url, method)
             else:
                 # a paired-kiosk route: the pairing screen, nothing else
                 assert response.headers.get("X-Kiosk") == "pair", (url, method, response.status_code)

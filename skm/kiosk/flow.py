@@ -110,9 +110,7 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
                 KioskSurvey.started_at >= now - dt.timedelta(seconds=60))) or 0
         if recent >= max_starts_per_minute:
             raise DomainError("Terlalu banyak survei dimulai dari tablet ini. Tunggu sebentar, lalu sentuh lagi.")
-    questionnaire = unit.current_questionnaire
-    if questionnaire is None or not questionnaire.elements:
-        raise DomainError("Kuesioner unit ini belum disiapkan.")
+    questionnaire = current_questionnaire(unit)
     closed = closed_period_today(session, unit, now)
     if closed is not None:
         raise PeriodClosed(closed, CLOSED_MESSAGE)
@@ -120,10 +118,24 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
     service_id = device.service_id
     if service_id is not None and not session.get_one(Service, service_id).active:
         service_id = None
+    return begin_survey(session, unit, questionnaire, service_id, now, device_id=device.id)
+
+
+def current_questionnaire(unit: Unit) -> Questionnaire:
+    questionnaire = unit.current_questionnaire
+    if questionnaire is None or not questionnaire.elements:
+        raise DomainError("Kuesioner unit ini belum disiapkan.")
+    return questionnaire
+
+
+def begin_survey(session: Session, unit: Unit, questionnaire: Questionnaire, service_id: Optional[int],
+                 now: dt.datetime, channel: str = "kiosk", **owner) -> KioskSurvey:
+    """The survey row with a fresh one-time token, for a tablet (device_id) or a visitor's
+    browser (channel "online", browser_key, ticket_id); the caller checked who may start."""
     survey = KioskSurvey(
         token=secrets.token_urlsafe(24),
         unit_id=unit.id,
-        device_id=device.id,
+        channel=channel,
         service_id=service_id,
         started_at=now,
         updated_at=now,
@@ -131,6 +143,7 @@ def start_survey(session: Session, device: Device, now: Optional[dt.datetime] = 
         status="open",
         answers={"q": questionnaire.id, "steps": survey_steps(unit, questionnaire, service_id is not None),
                  "values": {}},
+        **owner,
     )
     session.add(survey)
     session.flush()
@@ -356,6 +369,26 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
         existing = acknowledged_response(session, device, token)
         if existing is not None:
             return existing
+    ready_to_store(session, survey, form, now)
+    unit, questionnaire, data, ratings = response_data(session, survey)
+    duration = max(0, int((now - survey.started_at).total_seconds()))
+    reasons = too_fast(unit, duration)
+    recent = session.scalar(
+        select(func.count()).select_from(Response).where(
+            Response.device_id == device.id, Response.channel == "kiosk",
+            Response.submitted_at >= now - dt.timedelta(seconds=window_seconds))
+    ) or 0
+    if recent >= max_per_window:
+        reasons.append(f"{recent + 1} survei dari tablet ini dalam {window_seconds // 60} menit")
+    if same_answers_run(session, device, ratings, now, same_answers, same_answers_window):
+        reasons.append(f"jawaban sama {same_answers} kali berturut-turut dari tablet ini")
+    return store_survey(session, survey, unit, questionnaire, data, reasons, now, duration, device_id=device.id)
+
+
+def ready_to_store(session: Session, survey: KioskSurvey, form: Optional[dict], now: dt.datetime) -> None:
+    """Checks before a send (any channel): the period is open (else the answers are discarded
+    and PeriodClosed), the survey is open, the saran step's form (if any) is taken and every
+    question is answered (StepError names the first one missing)."""
     closed = closed_period_for(session, survey.unit_id, survey.survey_date)
     if closed is not None and survey.status in ("open", "abandoned"):
         abandon_survey(session, survey, now)
@@ -367,6 +400,10 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
     missing = missing_step(survey)
     if missing:
         raise StepError(missing, "Pertanyaan ini belum dijawab.")
+
+
+def response_data(session: Session, survey: KioskSurvey) -> tuple[Unit, Questionnaire, ResponseData, dict]:
+    """The survey's answers as ResponseData (and the ratings by element code)."""
     unit = session.get_one(Unit, survey.unit_id)
     questionnaire = questionnaire_of(session, survey)
     values = values_of(survey)
@@ -386,29 +423,28 @@ def submit_survey(session: Session, device: Device, token: str, form: Optional[d
         occupation_other=occupation[1] or None,
         suggestion=values.get("saran") or None,
     )
-    duration = max(0, int((now - survey.started_at).total_seconds()))
-    reasons = []
-    if duration < unit.min_survey_seconds:
-        reasons.append(f"diisi terlalu cepat ({duration} detik)")
-    recent = session.scalar(
-        select(func.count()).select_from(Response).where(
-            Response.device_id == device.id, Response.channel == "kiosk",
-            Response.submitted_at >= now - dt.timedelta(seconds=window_seconds))
-    ) or 0
-    if recent >= max_per_window:
-        reasons.append(f"{recent + 1} survei dari tablet ini dalam {window_seconds // 60} menit")
-    if same_answers_run(session, device, ratings, now, same_answers, same_answers_window):
-        reasons.append(f"jawaban sama {same_answers} kali berturut-turut dari tablet ini")
+    return unit, questionnaire, data, ratings
+
+
+def too_fast(unit: Unit, duration: int) -> list[str]:
+    return [f"diisi terlalu cepat ({duration} detik)"] if duration < unit.min_survey_seconds else []
+
+
+def store_survey(session: Session, survey: KioskSurvey, unit: Unit, questionnaire: Questionnaire,
+                 data: ResponseData, reasons: list[str], now: dt.datetime, duration: int, **columns) -> Response:
+    """Store the survey's response once (record_response, token unique), flagged and
+    quarantined when there are reasons, and mark the survey finished without its answers."""
     response = record_response(
-        session, unit, data, "kiosk", questionnaire=questionnaire, require_all=True,
-        token=survey.token, device_id=device.id, duration_seconds=duration, submitted_at=now,
+        session, unit, data, survey.channel, questionnaire=questionnaire, require_all=True,
+        token=survey.token, duration_seconds=duration, submitted_at=now,
         flagged=bool(reasons), flag_reason="; ".join(reasons)[:200] or None,
-        quarantined=bool(reasons), excluded=bool(reasons),
+        quarantined=bool(reasons), excluded=bool(reasons), **columns,
     )
     survey.status = "finished"
     survey.finished_at = now
     survey.updated_at = now
     survey.response_id = response.id
+    survey.service_id = data.service_id
     survey.answers = {"q": survey.answers.get("q"), "steps": steps_of(survey)}
     session.flush()
     return response
@@ -430,7 +466,8 @@ def kiosk_completion(session: Session, unit_id: int, start: dt.date, end: dt.dat
     started only; divide for the completion rate."""
     rows = dict(session.execute(
         select(KioskSurvey.status, func.count())
-        .where(KioskSurvey.unit_id == unit_id, KioskSurvey.survey_date >= start, KioskSurvey.survey_date <= end)
+        .where(KioskSurvey.unit_id == unit_id, KioskSurvey.channel == "kiosk",
+               KioskSurvey.survey_date >= start, KioskSurvey.survey_date <= end)
         .group_by(KioskSurvey.status)
     ).all())
     return rows.get("finished", 0), sum(rows.values())

@@ -16,7 +16,7 @@ from skm.models.followup import (
     FollowUpPriority,
     FollowUpReminder,
 )
-from skm.models.kiosk import SURVEY_STATES, Device, KioskPinAttempt, KioskSurvey
+from skm.models.kiosk import SURVEY_STATES, Device, KioskPinAttempt, KioskSurvey, TicketAttempt
 from skm.models.online import SurveyTicket
 from skm.models.publication import (
     PUBLICATION_ACTIONS,
@@ -44,6 +44,7 @@ __all__ = [
     "AlertRule", "AlertState", "Answer", "Device", "Element", "FollowUpAction", "FollowUpHistory", "FollowUpPhoto",
     "FollowUpPlan", "FollowUpPriority", "FollowUpReminder", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
     "Period", "PeriodUnit", "PeriodUnitLog", "PUBLICATION_ACTIONS", "PublicationLog", "PublicationOptOut",
-    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response", "Service", "StoredAlert", "SurveyTicket", "Unit",
+    "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response",
+    "Service", "StoredAlert", "SurveyTicket", "TicketAttempt", "Unit",
     "User", "user_unit", "utcnow",
 ]

@@ -33,7 +33,8 @@ INT_LIMITS = {
     "idle_seconds": (10, 3600), "thanks_seconds": (2, 120), "min_survey_seconds": (0, 600),
     "rtl_priority_count": (1, 20),
 }
-BOOL_FIELDS = ("kiosk_show_ikm", "ask_suggestion_on_low", "ask_gender", "ask_age", "ask_education", "ask_occupation")
+BOOL_FIELDS = ("kiosk_show_ikm", "ask_suggestion_on_low", "ask_gender", "ask_age", "ask_education", "ask_occupation",
+               "online_enabled")
 
 
 def parse_age_bands(text: str) -> str:
