@@ -43,18 +43,18 @@ class NotFound(LookupError):
 
 def survey_target(session, code: str, service_arg: Optional[str] = None) -> tuple[Unit, Optional[Service]]:
     """The unit (code in any case) and optional service (`?layanan=<id>`, an active service
-    of that unit) a public survey address names; NotFound otherwise."""
-    from sqlalchemy import select
+    of that unit) a public survey address names; NotFound otherwise. The same lookups as
+    the survey itself (skm.online.survey), so a QR never names a survey that would 404."""
+    from skm.core.errors import DomainError
+    from skm.online.survey import service_for, unit_for_code
 
-    from skm.core.parsing import parse_id
-
-    unit = session.scalar(select(Unit).where(Unit.code == (code or "").strip().upper()))
+    unit = unit_for_code(session, code)
     if unit is None or not unit.online_enabled:
         raise NotFound(code)
     service = None
     if service_arg not in (None, ""):
-        service_id = parse_id(service_arg)
-        service = session.get(Service, service_id) if service_id is not None else None
-        if service is None or service.unit_id != unit.id or not service.active:
-            raise NotFound(service_arg)
+        try:
+            service = service_for(session, unit, service_arg)
+        except DomainError:
+            raise NotFound(service_arg) from None
     return unit, service
