@@ -1,8 +1,8 @@
 """online survey: kiosk_survey rows for the visitor's own browser (channel, browser_key,
 ticket_id, daily_key; device_id nullable) and wrong ticket codes (ticket_attempt)
 
-Revision ID: 0012_online_survey
-Revises: 0011_online
+Revision ID: 0013_online_survey
+Revises: 0012_queue_worker
 Create Date: 2026-11-29 17:20:00
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0012_online_survey"
-down_revision = "0011_online"
+revision = "0013_online_survey"
+down_revision = "0012_queue_worker"
 branch_labels = None
 depends_on = None
 
