@@ -7,6 +7,7 @@ import datetime as dt
 from flask import (
     abort,
     current_app,
+    get_template_attribute,
     make_response,
     redirect,
     render_template,
@@ -19,6 +20,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skm.core.clock import utcnow
+from skm.core.database import forget_loaded, keep_loaded_after_commit
 from skm.core.errors import DomainError
 from skm.core.parsing import parse_id
 from skm.extensions import db
@@ -32,6 +34,7 @@ from skm.survey.unit_settings import logo_file
 from skm.web import wants_fragment
 
 from . import bp
+from .screen_cache import render_screen
 
 COOKIE = "skm_kiosk"
 COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
@@ -41,6 +44,16 @@ CLOSED_RECHECK_SECONDS = 300  # the closed screen asks again, as the welcome scr
 
 
 # --- helpers ---------------------------------------------------------------------
+
+@bp.before_request
+def _keep_loaded():
+    keep_loaded_after_commit(db.session())
+
+
+@bp.teardown_request
+def _forget_loaded(_exc):
+    forget_loaded(db.session())
+
 
 def _device(touch: bool = True) -> Device | None:
     device = D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
@@ -57,8 +70,11 @@ def _screen(kind: str, status: int = 200, **ctx):
     ctx.update(kind=kind, unit=unit, idle_seconds=unit.idle_seconds if unit else 60,
                thanks_seconds=unit.thanks_seconds if unit else 8,
                countdown=current_app.config.get("KIOSK_IDLE_COUNTDOWN", IDLE_COUNTDOWN))
-    template = f"kiosk/screens/{kind}.html" if wants_fragment() else "kiosk/page.html"
-    response = make_response(render_template(template, **ctx), status)
+    if wants_fragment():
+        html = render_screen(f"kiosk/screens/{kind}.html", ctx)
+    else:
+        html = render_template("kiosk/page.html", **ctx)
+    response = make_response(html, status)
     response.headers["X-Kiosk"] = kind
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -84,17 +100,28 @@ def _step_context(survey, step: str, unit: Unit, blank: bool = False) -> dict:
     ctx = {"survey": survey, "step": step, "steps": steps, "value": values.get(step),
            "step_number": steps.index(step) + 1, "step_total": len(steps)}
     if step.startswith("el-"):
-        questionnaire = F.questionnaire_of(db.session, survey)
         element_steps = [s for s in steps if s.startswith("el-")]
-        ctx["element"] = next(e for e in questionnaire.elements if F.element_step(e.code) == step)
+        ctx["element"] = next(e for e in F.element_texts(db.session, survey) if F.element_step(e.code) == step)
         ctx["element_number"] = element_steps.index(step) + 1
         ctx["element_total"] = len(element_steps)
+        ctx["faces"] = _faces()
     elif step == "service":
         ctx["services"] = [s for s in unit.services if s.active]
     elif step == "saran":
         ctx["needs_reason"] = False if blank else F.needs_reason(unit, survey)
     ctx["genders"], ctx["education"], ctx["occupation"] = GENDERS, EDUCATION, OCCUPATION
     return ctx
+
+
+_FACES: dict[int, str] = {}
+
+
+def _faces() -> dict[int, str]:
+    """The four answer faces (the face macro: static SVG), rendered once per process."""
+    if not _FACES:
+        face = get_template_attribute("kiosk/_macros.html", "face")
+        _FACES.update({level: face(level) for level in (1, 2, 3, 4)})
+    return _FACES
 
 
 def _step(device: Device, survey, step: str, message: str | None = None, show_other: bool = False):
@@ -125,10 +152,10 @@ def _survey_pack(device: Device, survey) -> str:
     for step in F.steps_of(survey):
         kind = "element" if step.startswith("el-") else step
         ctx = {**base, "kind": kind, **_step_context(survey, step, unit, blank=True)}
-        screens.append((step, render_template(f"kiosk/screens/{kind}.html", **ctx)))
+        screens.append((step, render_screen(f"kiosk/screens/{kind}.html", ctx)))
         if step == "occupation":
             ctx["show_other"] = True
-            screens.append(("occupation-other", render_template("kiosk/screens/occupation.html", **ctx)))
+            screens.append(("occupation-other", render_screen("kiosk/screens/occupation.html", ctx)))
     screens.append(("thanks", render_template("kiosk/screens/thanks.html", **{
         **base, "kind": "thanks", "survey": None, "token": "", "local": True})))
     return render_template("kiosk/_pack.html", screens=screens)

@@ -5,6 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
+import flask_login
 from flask import Flask
 
 from skm.extensions import csrf, db, htmx, login_manager, migrate
@@ -83,7 +84,10 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
-    login_manager.init_app(app)
+    # current_user in templates as Flask-Login's lazy proxy: the user is loaded only by a page
+    # that uses it (its own context processor loads it for every render, kiosk screens too).
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": flask_login.current_user})
     login_manager.login_view = "admin.login"
     login_manager.login_message = "Silakan masuk terlebih dahulu."
 

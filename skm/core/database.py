@@ -32,6 +32,20 @@ def _after_commit(_session) -> None:
         g.skm_committed = True
 
 
+def keep_loaded_after_commit(session: Session) -> None:
+    """This request's commit keeps what it loaded (no expiry): a kiosk view commits once and
+    then renders the next screen from the rows it has just read and written, without reading
+    them again (a reload was most of a step's queries). Undone by forget_loaded()."""
+    session.expire_on_commit = False
+
+
+def forget_loaded(session: Session) -> None:
+    """End of such a request: back to expiring on commit, and nothing loaded outlives it
+    unexpired (a session that lives on, as in tests, reads fresh rows next time)."""
+    session.expire_on_commit = True
+    session.expire_all()
+
+
 def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
