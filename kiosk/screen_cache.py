@@ -24,6 +24,7 @@ from flask import current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from skm.models import KioskSurvey
+from skm.survey.profile import EDUCATION, GENDERS, OCCUPATION
 
 MAX_SCREENS = 1024
 _TOKEN = "\x00token\x00"
@@ -36,6 +37,8 @@ class _Uncacheable(Exception):
 
 
 _COLUMNS: dict[type, tuple[str, ...]] = {}
+# The answer lists every profile screen gets: constants, keyed by name instead of by value.
+_CONSTANTS = {id(GENDERS): "GENDERS", id(EDUCATION): "EDUCATION", id(OCCUPATION): "OCCUPATION"}
 
 
 def _frozen(value: Any) -> Any:
@@ -47,6 +50,8 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_frozen(v) for v in value)
     if isinstance(value, dict):
+        if id(value) in _CONSTANTS:
+            return _CONSTANTS[id(value)]
         return tuple((k, _frozen(v)) for k, v in value.items())
     if dataclasses.is_dataclass(value) and getattr(value, "__hash__", None) is not None:
         return value  # frozen dataclasses (flow.ElementText)
