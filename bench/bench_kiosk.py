@@ -292,12 +292,11 @@ def _kiosk_survey(client, meter, html, record):
 def floor_comparison(url: str | None) -> dict:
     """CPU ms and statements per request: a kiosk survey's steps against the floor app's,
     interleaved in one process on one database kind. Returns the figures (also printed)."""
+    from bench.floor_app import add_floor_survey, create_floor_app, drop_floor
     from skm import create_app
     from skm.extensions import db
     from skm.kiosk import devices as D
     from skm.survey.units import add_services, create_unit
-
-    from bench.floor_app import add_floor_survey, create_floor_app, drop_floor
 
     tmp = tempfile.mkdtemp(prefix="bench-floor-")
     os.environ["SKM_INSTANCE_PATH"] = tmp

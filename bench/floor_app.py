@@ -90,7 +90,7 @@ def create_floor_app(url: str, screen: str, token: str, csrf: str) -> Flask:
             answers = survey.answers
             survey.answers = {**answers, "values": {**answers.get("values", {}), step: request.form.get("value")},
                               "at": step}
-            survey.updated_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            survey.updated_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             session.commit()
         return render_template("screen.html", token=token, csrf=csrf)
 

@@ -99,7 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             from skm.core.database import configure_sqlite
 
-            configure_sqlite(db.engine)
+            configure_sqlite(db.engine, checkpoint_seconds=float(app.config.get("SQLITE_CHECKPOINT_SECONDS") or 0))
 
     from skm import models  # noqa: F401  (register tables)
     from skm.web import register_web

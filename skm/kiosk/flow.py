@@ -198,7 +198,7 @@ class ElementText:
 
 
 # Per database engine: questionnaire id -> its elements' texts, in order.
-_ELEMENT_TEXTS: "weakref.WeakKeyDictionary[object, dict[int, tuple[ElementText, ...]]]" = weakref.WeakKeyDictionary()
+_ELEMENT_TEXTS: weakref.WeakKeyDictionary[object, dict[int, tuple[ElementText, ...]]] = weakref.WeakKeyDictionary()
 
 
 def element_texts(session: Session, survey: KioskSurvey) -> tuple[ElementText, ...]:
