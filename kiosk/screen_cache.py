@@ -17,7 +17,9 @@ before). Off under template auto-reload (debug), where a template may change und
 from __future__ import annotations
 
 import dataclasses
+import operator
 import threading
+from collections.abc import Callable
 from typing import Any, Optional
 
 from flask import current_app, g, render_template, request
@@ -36,7 +38,7 @@ class _Uncacheable(Exception):
     pass
 
 
-_COLUMNS: dict[type, tuple[str, ...]] = {}
+_COLUMNS: dict[type, tuple[tuple[str, ...], Callable[[dict], tuple]]] = {}
 # The answer lists every profile screen gets: constants, keyed by name instead of by value.
 _CONSTANTS = {id(GENDERS): "GENDERS", id(EDUCATION): "EDUCATION", id(OCCUPATION): "OCCUPATION"}
 
@@ -48,6 +50,8 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, (bool, int, float, str)):
         return type(value), value  # True, 1 and 1.0 are equal keys but render differently; Markup
     if isinstance(value, (list, tuple)):
+        if all(type(v) is str for v in value):  # the steps
+            return tuple(value)
         return tuple(_frozen(v) for v in value)
     if isinstance(value, dict):
         if id(value) in _CONSTANTS:
@@ -57,10 +61,14 @@ def _frozen(value: Any) -> Any:
         return value  # frozen dataclasses (flow.ElementText)
     table = getattr(type(value), "__table__", None)
     if table is not None:  # a model row: every column
-        keys = _COLUMNS.get(type(value))
-        if keys is None:
-            keys = _COLUMNS[type(value)] = tuple(c.key for c in table.columns)
-        return type(value), tuple(getattr(value, k) for k in keys)
+        columns = _COLUMNS.get(type(value))
+        if columns is None:
+            keys = tuple(c.key for c in table.columns)
+            columns = _COLUMNS[type(value)] = (keys, operator.itemgetter(*keys))
+        try:
+            return type(value), columns[1](value.__dict__)  # the loaded values, read at once
+        except KeyError:  # a column not loaded: load it
+            return type(value), tuple(getattr(value, k) for k in columns[0])
     raise _Uncacheable(type(value))
 
 
