@@ -415,8 +415,10 @@ def _threads() -> None:
     tmp = tempfile.mkdtemp(prefix="bench-kiosk-")
     os.environ["SKM_INSTANCE_PATH"] = tmp
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+    # Surveys back to back from each tablet: no start limit, cool-down or abuse flags.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SECURE_COOKIES": False,
-                      "TESTING": True})
+                      "TESTING": True, "KIOSK_DEVICE_STARTS_PER_MINUTE": 0, "KIOSK_COOLDOWN_SECONDS": 0,
+                      "KIOSK_DEVICE_MAX_PER_WINDOW": 1_000_000, "KIOSK_SAME_ANSWERS_RUN": 0})
     most = max(n for _, n, _, _ in SCENARIOS)
     with app.app_context():
         db.drop_all()
