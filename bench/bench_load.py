@@ -25,6 +25,7 @@ SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "15"))
 THINK = float(os.environ.get("BENCH_LOAD_THINK", "0"))
 # BENCH_LOAD_HELLO=0: the kiosk only (no hello ceiling after it).
 HELLO = os.environ.get("BENCH_LOAD_HELLO", "1") != "0"
+# Extra gunicorn settings for the run, e.g. "--workers 1 --threads 8".
 
 
 def _kiosk(base, credentials, seconds):
@@ -84,7 +85,8 @@ def run(url: str | None) -> None:
         port = free_port()
         with open(instance / "gunicorn.log", "w") as log:
             server = start_server(instance, url, port, log, app="bench.hello_app:app", wait_path="/__hello",
-                                  GUNICORN_CMD_ARGS="--access-logfile /dev/null --backlog 2048")
+                                  GUNICORN_CMD_ARGS="--access-logfile /dev/null --backlog 2048 "
+                                  + os.environ.get("BENCH_LOAD_GUNICORN_ARGS", ""))
             try:
                 for n in TABLETS:
                     wall, stats = _kiosk(f"http://127.0.0.1:{port}", credentials[:n], SECONDS)
