@@ -23,6 +23,9 @@ TABLETS = [int(x) for x in os.environ.get("BENCH_LOAD_TABLETS", "10,100,500").sp
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "15"))
 # Mean seconds between a tablet's taps (0: a closed loop, every tablet taps as soon as it can).
 THINK = float(os.environ.get("BENCH_LOAD_THINK", "0"))
+# BENCH_LOAD_HELLO=0: the kiosk only (no hello ceiling after it).
+HELLO = os.environ.get("BENCH_LOAD_HELLO", "1") != "0"
+# Extra gunicorn settings for the run, e.g. "--workers 1 --threads 8".
 
 
 def _kiosk(base, credentials, seconds):
@@ -82,18 +85,22 @@ def run(url: str | None) -> None:
         port = free_port()
         with open(instance / "gunicorn.log", "w") as log:
             server = start_server(instance, url, port, log, app="bench.hello_app:app", wait_path="/__hello",
-                                  GUNICORN_CMD_ARGS="--access-logfile /dev/null --backlog 2048")
+                                  GUNICORN_CMD_ARGS="--access-logfile /dev/null --backlog 2048 "
+                                  + os.environ.get("BENCH_LOAD_GUNICORN_ARGS", ""))
             try:
                 for n in TABLETS:
                     wall, stats = _kiosk(f"http://127.0.0.1:{port}", credentials[:n], SECONDS)
-                    hello, hello_errors = _hello("127.0.0.1", port, n, SECONDS)
                     steps = [s for _, s in stats.latencies]
                     rate = len(steps) / wall
-                    print(f"{url.split(':')[0]:10} N={n:>3} think {THINK:g} s: {len(stats.acked) / wall:6.1f} surveys/s, "
-                          f"{rate:6.1f} steps/s, step p50 {percentile(steps, 50)*1000:6.1f} ms "
-                          f"p95 {percentile(steps, 95)*1000:6.1f} ms p99 {percentile(steps, 99)*1000:6.1f} ms, "
-                          f"5xx {len(stats.server_errors)}, errors {len(stats.errors) + stats.gone}; "
-                          f"hello {hello:7.1f} req/s (errors {hello_errors}); kiosk/hello {rate / hello:5.1%}")
+                    line = (f"{url.split(':')[0]:10} N={n:>3} think {THINK:g} s, {SECONDS:g} s: "
+                            f"{len(stats.acked) / wall:6.1f} surveys/s, {rate:6.1f} steps/s ({len(steps)}), "
+                            f"step p50 {percentile(steps, 50)*1000:6.1f} ms p95 {percentile(steps, 95)*1000:6.1f} ms "
+                            f"p99 {percentile(steps, 99)*1000:6.1f} ms max {max(steps)*1000:6.1f} ms, "
+                            f"5xx {len(stats.server_errors)}, errors {len(stats.errors) + stats.gone}")
+                    if HELLO:
+                        hello, hello_errors = _hello("127.0.0.1", port, n, SECONDS)
+                        line += f"; hello {hello:7.1f} req/s (errors {hello_errors}); kiosk/hello {rate / hello:5.1%}"
+                    print(line, flush=True)
             finally:
                 stop(server)
 

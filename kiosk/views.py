@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skm.core.clock import utcnow
+from skm.core.database import forget_loaded, keep_loaded_after_commit
 from skm.core.errors import DomainError
 from skm.core.parsing import parse_id
 from skm.extensions import db
@@ -31,6 +32,7 @@ from skm.survey.unit_settings import logo_file
 from skm.web import wants_fragment
 
 from . import bp
+from .screen_cache import render_screen as cached_screen
 from .screens import IDLE_COUNTDOWN, render_screen, step_context, step_kind
 
 COOKIE = "skm_kiosk"
@@ -40,6 +42,16 @@ CLOSED_RECHECK_SECONDS = 300  # the closed screen asks again, as the welcome scr
 
 
 # --- helpers ---------------------------------------------------------------------
+
+@bp.before_request
+def _keep_loaded():
+    keep_loaded_after_commit(db.session())
+
+
+@bp.teardown_request
+def _forget_loaded(_exc):
+    forget_loaded(db.session())
+
 
 def _device(touch: bool = True) -> Device | None:
     device = D.device_for_credential(db.session, request.cookies.get(COOKIE), touch=touch)
@@ -96,10 +108,10 @@ def _survey_pack(device: Device, survey) -> str:
     for step in F.steps_of(survey):
         kind = step_kind(step)
         ctx = {**base, "kind": kind, "channel": "kiosk", **step_context(survey, step, unit, blank=True)}
-        screens.append((step, render_template(f"kiosk/screens/{kind}.html", **ctx)))
+        screens.append((step, cached_screen(f"kiosk/screens/{kind}.html", ctx)))
         if step == "occupation":
             ctx["show_other"] = True
-            screens.append(("occupation-other", render_template("kiosk/screens/occupation.html", **ctx)))
+            screens.append(("occupation-other", cached_screen("kiosk/screens/occupation.html", ctx)))
     screens.append(("thanks", render_template("kiosk/screens/thanks.html", **{
         **base, "kind": "thanks", "survey": None, "token": "", "local": True})))
     return render_template("kiosk/_pack.html", screens=screens)

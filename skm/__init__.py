@@ -5,6 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
+import flask_login
 from flask import Flask
 
 from skm.extensions import csrf, db, htmx, login_manager, migrate
@@ -56,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(app.instance_path, "skm.sqlite3"),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS={},
         UPLOAD_FOLDER=os.path.join(app.instance_path, "uploads"),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
@@ -73,6 +74,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if config:
         app.config.update(config)
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # A server connection may have been dropped while pooled: test it at checkout. (A
+        # SQLite file cannot drop; the ping would only cost every request a statement.)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     _make_files_private(app)
@@ -83,7 +88,10 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
-    login_manager.init_app(app)
+    # current_user in templates as Flask-Login's lazy proxy: the user is loaded only by a page
+    # that uses it (its own context processor loads it for every render, kiosk screens too).
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": flask_login.current_user})
     login_manager.login_view = "admin.login"
     login_manager.login_message = "Silakan masuk terlebih dahulu."
 
@@ -91,7 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             from skm.core.database import configure_sqlite
 
-            configure_sqlite(db.engine)
+            configure_sqlite(db.engine, checkpoint_seconds=float(app.config.get("SQLITE_CHECKPOINT_SECONDS") or 0))
 
     from skm import models  # noqa: F401  (register tables)
     from skm.web import register_web

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from werkzeug.security import check_password_hash
 
 from skm.accounts import hash_password, login_wait_seconds, pairing_throttle_keys, record_login_failure
@@ -112,7 +112,9 @@ def device_for_credential(session: Session, raw: Optional[str], now: Optional[dt
     """The paired, unrevoked device holding this credential (and note that it was seen)."""
     if not raw or len(raw) > 200:
         return None
-    device = session.scalar(select(Device).where(Device.credential_hash == hash_credential(raw)))
+    # With its unit, which every kiosk screen shows (one query; the unit is then in the session).
+    device = session.scalar(select(Device).join(Device.unit).options(contains_eager(Device.unit))
+                            .where(Device.credential_hash == hash_credential(raw)))
     if device is None or device.revoked_at is not None:
         return None
     now = now or utcnow()

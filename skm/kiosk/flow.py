@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import weakref
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
@@ -200,6 +201,36 @@ def questionnaire_of(session: Session, survey: KioskSurvey) -> Questionnaire:
     return session.get_one(Questionnaire, survey.answers["q"])
 
 
+@dataclass(frozen=True)
+class ElementText:
+    """One element as a kiosk screen asks it."""
+
+    code: str
+    question: str
+    labels: tuple[str, ...]
+
+
+# Per database engine: questionnaire id -> its elements' texts, in order.
+_ELEMENT_TEXTS: weakref.WeakKeyDictionary[object, dict[int, tuple[ElementText, ...]]] = weakref.WeakKeyDictionary()
+
+
+def element_texts(session: Session, survey: KioskSurvey) -> tuple[ElementText, ...]:
+    """The elements of the survey's questionnaire version, as its screens show them.
+
+    A version is never changed once written (a change is a new version:
+    skm.survey.units.new_questionnaire_version), so its texts are read once per process and
+    database (engine) instead of at every step."""
+    questionnaire_id = survey.answers["q"]
+    cache = _ELEMENT_TEXTS.setdefault(session.get_bind(), {})
+    texts = cache.get(questionnaire_id)
+    if texts is None:
+        rows = session.execute(
+            select(Element.code, Element.question, Element.label1, Element.label2, Element.label3, Element.label4)
+            .where(Element.questionnaire_id == questionnaire_id).order_by(Element.position)).all()
+        texts = cache[questionnaire_id] = tuple(ElementText(r[0], r[1], tuple(r[2:])) for r in rows)
+    return texts
+
+
 def first_step(survey: KioskSurvey) -> str:
     return steps_of(survey)[0]
 
@@ -256,14 +287,15 @@ def answer_step(session: Session, survey: KioskSurvey, step: str, form: dict,
     value = _parse_step_value(session, survey, step, form)
     values = values_of(survey)
     values[step] = value
+    if step == "occupation" and value[0] == "LAINNYA" and "other" not in form:
+        following: Optional[str] = step  # show the short text field for "Lainnya"
+    else:
+        following = next_step(survey, step)
+    # The answer and the step the survey moves to (set_current_step's "at") in one write.
     # Reassign so the JSON column is written (in-place changes are not tracked).
-    survey.answers = {**survey.answers, "values": values}
+    survey.answers = {**survey.answers, "values": values, "at": following or step}
     survey.updated_at = now or utcnow()
     session.flush()
-    if step == "occupation" and value[0] == "LAINNYA" and "other" not in form:
-        return step  # show the short text field for "Lainnya"
-    following = next_step(survey, step)
-    set_current_step(session, survey, following or step)
     return following
 
 
