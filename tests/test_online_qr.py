@@ -303,7 +303,7 @@ def test_kiosk_welcome_shows_the_tablets_survey_qr_only_while_online_is_on(app, 
     service = unit.services[0]
     bound = pair_tablet(app, db, unit, service_id=service.id)
     html = bound.home().get_data(as_text=True)
-    assert f'src="/survei/DINKES/qr.svg?layanan={service.id}"' in html and "Isi juga dari ponsel Anda" in html
+    assert f'src="/survei/DINKES/qr.svg?layanan={service.id}"' in html and "Isi juga dari ponsel Saudara" in html
     free = pair_tablet(app, db, unit)
     assert 'src="/survei/DINKES/qr.svg"' in free.home(htmx=False).get_data(as_text=True)
     unit.online_enabled = False

@@ -64,7 +64,7 @@ def test_qr_on_kiosk_screens_and_lobby_poster(app, db, page, live_server, artifa
     db.session.rollback()
     page.goto(f"{live_server}/kiosk/")
     on(page, "welcome")
-    assert "Isi juga dari ponsel Anda" in page.inner_text("#screen")
+    assert "Isi juga dari ponsel Saudara" in page.inner_text("#screen")
     for path in _shoot_qr(page, folder, "kiosk-welcome", ".phone-qr"):
         assert _decode(path) == [f"{BASE}/survei/{code}"]
     page.set_viewport_size({"width": 1280, "height": 800})
