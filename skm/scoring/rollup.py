@@ -35,7 +35,7 @@ PROFILE_FIELDS = ("questionnaire", "flag", "gender", "education", "occupation", 
 
 
 def _dialect(conn: Any) -> str:
-    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    bind = conn.get_bind() if hasattr(conn, "get_bind") else conn  # a (scoped) Session or a Connection
     return bind.dialect.name
 
 

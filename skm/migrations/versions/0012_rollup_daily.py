@@ -14,14 +14,19 @@ down_revision = "0011_online"
 branch_labels = None
 depends_on = None
 
-KEYS = [
-    sa.Column("unit_id", sa.Integer(), nullable=False),
-    sa.Column("day", sa.Date(), nullable=False),
-    sa.Column("service_key", sa.Integer(), nullable=False),
-    sa.Column("channel", sa.String(length=10), nullable=False),
-    sa.Column("verified", sa.Boolean(), nullable=False),
-    sa.Column("excluded", sa.Boolean(), nullable=False),
-]
+
+
+def _keys():
+    return [
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("service_key", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=False),
+        sa.Column("excluded", sa.Boolean(), nullable=False),
+    ]
+
+
 KEY_NAMES = ["unit_id", "day", "service_key", "channel", "verified", "excluded"]
 
 FILL_ANSWERS = """
@@ -54,7 +59,7 @@ FILL_RESPONSES = (
 def upgrade():
     op.create_table(
         "rollup_answer_day",
-        *[c.copy() for c in KEYS],
+        *_keys(),
         sa.Column("element_id", sa.Integer(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
@@ -62,7 +67,7 @@ def upgrade():
     )
     op.create_table(
         "rollup_response_day",
-        *[c.copy() for c in KEYS],
+        *_keys(),
         sa.Column("field", sa.String(length=12), nullable=False),
         sa.Column("value", sa.String(length=20), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
