@@ -42,6 +42,6 @@ class RollupResponseDay(Model):
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
     verified: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     excluded: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    field: Mapped[str] = mapped_column(String(12), primary_key=True)
+    field: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)

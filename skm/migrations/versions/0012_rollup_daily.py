@@ -68,7 +68,7 @@ def upgrade():
     op.create_table(
         "rollup_response_day",
         *_keys(),
-        sa.Column("field", sa.String(length=12), nullable=False),
+        sa.Column("field", sa.String(length=16), nullable=False),
         sa.Column("value", sa.String(length=20), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(*KEY_NAMES, "field", "value", name=op.f("pk_rollup_response_day")),
