@@ -29,6 +29,7 @@ SCOPES = [  # label, start, end, service index or None, channel or None
     ("Tahun 2023", dt.date(2023, 1, 1), dt.date(2023, 12, 31), None, None),
     ("Triwulan III 2023", dt.date(2023, 7, 1), dt.date(2023, 9, 30), None, None),
     ("Agustus 2023", dt.date(2023, 8, 1), dt.date(2023, 8, 31), None, None),
+    ("15 Agustus 2023 (1 hari)", dt.date(2023, 8, 15), dt.date(2023, 8, 15), None, None),
     ("Triwulan III, layanan B", dt.date(2023, 7, 1), dt.date(2023, 9, 30), 1, None),
     ("Triwulan III, kanal kios", dt.date(2023, 7, 1), dt.date(2023, 9, 30), None, "kiosk"),
 ]

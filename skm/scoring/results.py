@@ -134,36 +134,34 @@ def channel_counts(session: Session, scope: Scope) -> dict[str, int]:
 def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
     """Count and sum of ratings per element code, over every questionnaire version."""
     R = RollupAnswerDay
-    rows = session.execute(
-        select(R.element_id, func.sum(R.n), func.sum(R.total))
+    sums = (
+        select(R.element_id.label("element_id"), func.sum(R.n).label("n"), func.sum(R.total).label("total"))
         .where(*_rollup_filter(R, scope))
         .group_by(R.element_id)
         .having(func.sum(R.n) != 0)
+        .subquery()
+    )
+    rows = session.execute(
+        select(sums.c.n, sums.c.total, Element.code, Element.name, Element.position, Element.question,
+               Questionnaire.version)
+        .join(Element, Element.id == sums.c.element_id)
+        .join(Questionnaire, Questionnaire.id == Element.questionnaire_id)
     ).all()
     if not rows:
         return []
-    elements = {
-        e.id: e
-        for e in session.scalars(
-            select(Element).join(Questionnaire).where(Element.id.in_([r[0] for r in rows]))
-        )
-    }
     # The same code in several versions is one element; its newest wording names it.
     merged: dict[str, list] = {}
-    for element_id, count, total in rows:
-        e = elements[element_id]
-        key = e.code
-        version = e.questionnaire.version
-        if key not in merged:
-            merged[key] = [e, version, 0, 0]
-        entry = merged[key]
+    for count, total, code, name, position, question, version in rows:
+        if code not in merged:
+            merged[code] = [(name, position, question), version, 0, 0]
+        entry = merged[code]
         if version > entry[1]:
-            entry[0], entry[1] = e, version
+            entry[0], entry[1] = (name, position, question), version
         entry[2] += int(count)
         entry[3] += int(total)
     tallies = [
-        ElementTally(code, e.name, count, total, position=e.position, question=e.question)
-        for code, (e, _v, count, total) in merged.items()
+        ElementTally(code, name, count, total, position=position, question=question)
+        for code, ((name, position, question), _v, count, total) in merged.items()
     ]
     return sorted(tallies, key=lambda t: (t.position, t.code))
 
@@ -188,13 +186,16 @@ class ResponseCounts:
         return sum(self.by("questionnaire", include_excluded).values())
 
 
-def response_counts(session: Session, scope: Scope) -> ResponseCounts:
-    """Excluded rows too; ResponseCounts.by leaves them out unless asked."""
+def response_counts(session: Session, scope: Scope, fields: Optional[tuple[str, ...]] = None) -> ResponseCounts:
+    """Excluded rows too; ResponseCounts.by leaves them out unless asked. `fields`: only these
+    response fields (default: all, for the profile breakdowns)."""
     R = RollupResponseDay
     columns = (R.excluded, R.service_key, R.field, R.value)
+    conds = _rollup_filter(R, scope, excluded_too=True)
+    if fields is not None:
+        conds.append(R.field.in_(fields))
     rows = session.execute(
-        select(*columns, func.sum(R.n)).where(*_rollup_filter(R, scope, excluded_too=True))
-        .group_by(*columns).having(func.sum(R.n) != 0)
+        select(*columns, func.sum(R.n)).where(*conds).group_by(*columns).having(func.sum(R.n) != 0)
     ).all()
     return ResponseCounts([(bool(e), int(sk), f, v, int(n)) for e, sk, f, v, n in rows])
 
@@ -252,7 +253,7 @@ def compute_results(
     session: Session, scope: Scope, unit: Unit, population: Optional[int] = None, with_profile: bool = True
 ) -> Results:
     """Everything a period's results show, in two aggregate queries over the daily rollups."""
-    counts = response_counts(session, scope)
+    counts = response_counts(session, scope, None if with_profile else ("questionnaire", "flag"))
     respondents = counts.total(scope.include_excluded)
     scores = score(element_tallies(session, scope), respondents) if respondents else score([], 0)
     version_of = {}
