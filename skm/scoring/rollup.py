@@ -18,7 +18,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Optional, Union
 
-from sqlalchemy import String, case, cast, delete, event, func, inspect, literal, select, true, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,7 +45,6 @@ CHUNK = 500
 RESPONSE_KEYS = ("unit_id", "service_id", "survey_date", "channel", "ticket_id", "excluded", "flagged",
                  "quarantined", "questionnaire_id", "gender", "education", "occupation", "age")
 ANSWER_KEYS = ("response_id", "element_id", "rating", "unit_id", "service_id", "survey_date", "excluded")
-PROFILE_FIELDS = ("questionnaire", "flag", "gender", "education", "occupation", "age")
 
 
 def _dialect(conn: Any) -> str:
@@ -39,17 +52,16 @@ def _dialect(conn: Any) -> str:
     return bind.dialect.name
 
 
-def _upsert(conn: Any, table, sel, sums: tuple[str, ...]) -> None:
-    insert = postgresql.insert if _dialect(conn) == "postgresql" else sqlite.insert
+def _upsert(dialect: str, table, sel, sums: tuple[str, ...]):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = [c.name for c in table.__table__.columns]
     stmt = insert(table.__table__).from_select(columns, sel)
     keys = [c.name for c in table.__table__.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=keys, set_={s: table.__table__.c[s] + stmt.excluded[s] for s in sums})
-    conn.execute(stmt)
 
 
-def _answer_select(cond, sign: int):
+def _answer_select(cond, sign):
     A, R = Answer, Response
     keys = (A.unit_id, A.survey_date, func.coalesce(A.service_id, 0), R.channel, R.ticket_id.is_not(None),
             A.excluded, A.element_id)
@@ -57,7 +69,7 @@ def _answer_select(cond, sign: int):
             .join_from(A, R, A.response_id == R.id).where(cond).group_by(*keys).order_by(*keys))
 
 
-def _response_select(cond, sign: int):
+def _response_select(cond, sign):
     R = Response
     base = (R.unit_id.label("unit_id"), R.survey_date.label("day"),
             func.coalesce(R.service_id, 0).label("service_key"), R.channel.label("channel"),
@@ -81,9 +93,20 @@ def _response_select(cond, sign: int):
     return select(*keys, func.count() * sign).where(true()).group_by(*keys).order_by(*keys)
 
 
-def _apply(conn: Any, answer_cond, response_cond, sign: int) -> None:
-    _upsert(conn, RollupAnswerDay, _answer_select(answer_cond, sign), ("n", "total"))
-    _upsert(conn, RollupResponseDay, _response_select(response_cond, sign), ("n",))
+def _statements(dialect: str, answer_cond, response_cond, sign) -> tuple:
+    return (_upsert(dialect, RollupAnswerDay, _answer_select(answer_cond, sign), ("n", "total")),
+            _upsert(dialect, RollupResponseDay, _response_select(response_cond, sign), ("n",)))
+
+
+_BY_IDS: dict[str, tuple] = {}  # dialect -> the two statements for a list of ids, built once
+
+
+def _by_ids(dialect: str) -> tuple:
+    if dialect not in _BY_IDS:
+        ids = bindparam("ids", expanding=True)
+        _BY_IDS[dialect] = _statements(dialect, Answer.response_id.in_(ids), Response.id.in_(ids),
+                                       bindparam("sign", type_=Integer))
+    return _BY_IDS[dialect]
 
 
 def apply_response_delta(conn: Any, which: Which, sign: int) -> None:
@@ -92,13 +115,16 @@ def apply_response_delta(conn: Any, which: Which, sign: int) -> None:
     `which`: response ids, or a condition on Response (e.g. Response.import_batch_id == 7).
     `conn`: a Session or a Connection in the writing transaction."""
     assert sign in (1, -1)
+    dialect = _dialect(conn)
     if isinstance(which, ColumnElement):
-        _apply(conn, which, which, sign)
+        for stmt in _statements(dialect, which, which, sign):
+            conn.execute(stmt)
         return
     ids = sorted(set(which))
     for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        _apply(conn, Answer.response_id.in_(chunk), Response.id.in_(chunk), sign)
+        params = {"ids": ids[i:i + CHUNK], "sign": sign}
+        for stmt in _by_ids(dialect):
+            conn.execute(stmt, params)
 
 
 def rebuild_rollups(session: Session, unit_id: Optional[int] = None) -> tuple[int, int]:
