@@ -103,7 +103,7 @@ _BY_IDS: dict[str, tuple] = {}  # dialect -> the two statements for a list of id
 
 def _by_ids(dialect: str) -> tuple:
     if dialect not in _BY_IDS:
-        ids = bindparam("ids", expanding=True)
+        ids: Any = bindparam("ids", expanding=True)
         _BY_IDS[dialect] = _statements(dialect, Answer.response_id.in_(ids), Response.id.in_(ids),
                                        bindparam("sign", type_=Integer))
     return _BY_IDS[dialect]
