@@ -224,7 +224,7 @@ def test_rollup_results_equal_the_raw_recomputation(db, ops, min_seconds):
     assert kept == (_table(db, RollupAnswerDay, unit.id), _table(db, RollupResponseDay, unit.id))
 
 
-def test_migration_fill_equals_rebuild_and_cli_rebuilds(app, db, runner):
+def test_cli_rebuild_rollups_repairs_them(app, db, runner):
     """`skm rebuild-rollups` repairs rollups that went wrong (here: emptied by hand)."""
     unit = make_unit(db.session)
     make_response(db.session, unit, [4, 3, 2, 1, 4, 3, 2, 1, 4], gender="P", age=30)
@@ -291,3 +291,53 @@ def test_results_json_channels_and_filters(app, db, runner):
     bad = runner.invoke(args=[*args, "--channel", "faks"])
     assert bad.exit_code != 0
     assert "Kanal 'faks' tidak dikenal; pilih salah satu: kiosk, paper, import, online." in bad.output
+
+
+def test_migration_fills_the_rollups_from_existing_answers(tmp_path, monkeypatch):
+    """0012 on a database that already has answers: the rollups it fills are those kept live."""
+    import os
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import create_engine, text
+
+    from skm import create_app
+    from skm.extensions import db as _db
+
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    opts: dict = {}
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS migroll CASCADE"))
+            conn.execute(text("CREATE SCHEMA migroll"))
+        engine.dispose()
+        opts = {"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": "-csearch_path=migroll"}}}
+    monkeypatch.setenv("SKM_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", **opts})
+    try:
+        with app.app_context():
+            directory = app.extensions["migrate"].directory
+            upgrade(directory=directory)
+            unit = make_unit(_db.session)
+            [ticket] = issue_tickets(_db.session, unit, None, 1)
+            make_response(_db.session, unit, [4, 3, None, 1, 4, 3, 2, 1, 4], gender="P", age=30)
+            make_response(_db.session, unit, [1] * 9, day=dt.date(2023, 8, 2), service=unit.services[0],
+                          channel="kiosk", education="S1")
+            data = ResponseData(survey_date=dt.date(2023, 8, 3), ratings={"U1": 2})
+            excluded = record_response(_db.session, unit, data, "online", ticket_id=ticket.id)
+            set_excluded(_db.session, [excluded.id], True)
+            _db.session.commit()
+            kept = (_table(_db, RollupAnswerDay), _table(_db, RollupResponseDay))
+            assert kept[0] and kept[1]
+            _db.session.remove()
+            downgrade(directory=directory, revision="0011_online")
+            upgrade(directory=directory)
+            assert (_table(_db, RollupAnswerDay), _table(_db, RollupResponseDay)) == kept
+            _db.session.remove()
+            _db.engine.dispose()
+    finally:
+        if url.startswith("postgresql"):
+            engine = create_engine(url)
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS migroll CASCADE"))
+            engine.dispose()
