@@ -189,7 +189,7 @@ def _table(db, model, unit_id=None) -> dict:
     return out
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(ops=st.lists(op_st, min_size=1, max_size=10), min_seconds=st.sampled_from([0, 8]))
 def test_rollup_results_equal_the_raw_recomputation(db, ops, min_seconds):
