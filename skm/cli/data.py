@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from skm.cli.options import fail, parse_day
 from skm.core.errors import DomainError
-from skm.core.formatting import integer_id, number_id
+from skm.core.formatting import channel_label, integer_id, number_id
 from skm.extensions import db
 from skm.reports import workbooks
 from skm.survey.units import unit_by_code
@@ -48,14 +48,18 @@ def import_command(file, unit_code, channel, create_services, allow_duplicate):
 
 
 
-def results_json(results, unit, label: str) -> dict:
+def results_json(results, unit, label: str, channels: dict[str, int] | None = None) -> dict:
     s = results.scores
     return {
         "unit": unit.code,
         "period": label,
         "start": results.scope.start.isoformat(),
         "end": results.scope.end.isoformat(),
+        "channel": results.scope.channel,
+        "terverifikasi": results.scope.verified_only,
         "respondents": s.respondents,
+        # Counted respondents per channel within the same filters; every channel is a key.
+        "channels": channels or {},
         # Unrounded; `*_exact` keeps the exact fraction for an auditor.
         "ikm": float(s.ikm) if s.ikm is not None else None,
         "ikm_exact": str(s.ikm) if s.ikm is not None else None,
@@ -90,7 +94,13 @@ def results_json(results, unit, label: str) -> dict:
 
 def results_text(results, unit, label: str) -> str:
     s = results.scores
-    lines = [f"{unit.name} ({unit.code})", f"Periode: {label}", f"Jumlah responden: {integer_id(s.respondents)}"]
+    lines = [f"{unit.name} ({unit.code})", f"Periode: {label}"]
+    only = [f"kanal {channel_label(results.scope.channel).lower()}"] if results.scope.channel else []
+    if results.scope.verified_only:
+        only.append("terverifikasi (dengan tiket survei)")
+    if only:
+        lines.append(f"Hanya responden: {', '.join(only)}")
+    lines.append(f"Jumlah responden: {integer_id(s.respondents)}")
     if not s.has_data:
         lines.append("Belum ada data untuk periode ini.")
         return "\n".join(lines)
@@ -134,15 +144,23 @@ def chosen_period(unit, period_name):
 @click.option("--from", "date_from")
 @click.option("--to", "date_to")
 @click.option("--service", "service_name")
+@click.option("--channel", "channel", help="Only one channel: kiosk, online, paper or import.")
+@click.option("--terverifikasi", "verified_only", is_flag=True,
+              help="Only responses made with a one-time survey ticket.")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def results_command(unit_code, period_name, date_from, date_to, service_name, as_json):
+def results_command(unit_code, period_name, date_from, date_to, service_name, channel, verified_only, as_json):
     """Per-element NRR and the IKM of a period (or a date range). Without --period or
     --from/--to: the latest period with respondents, named on stderr."""
     from skm.core.formatting import date_range_id
-    from skm.scoring.results import Scope, compute_results, period_population
+    from skm.models import CHANNELS
+    from skm.scoring.results import Scope, channel_counts, compute_results, period_population
     from skm.survey.units import service_by_name
 
+    if channel is not None:
+        channel = channel.strip().lower()
+        if channel not in CHANNELS:
+            fail(f"Kanal '{channel}' tidak dikenal; pilih salah satu: {', '.join(CHANNELS)}.")
     try:
         unit = unit_by_code(db.session, unit_code)
     except DomainError as exc:
@@ -166,11 +184,35 @@ def results_command(unit_code, period_name, date_from, date_to, service_name, as
         start, end, label = period.start_date, period.end_date, period.name
         if service_id is None:
             population = period_population(db.session, period, unit.id)
-    results = compute_results(db.session, Scope(unit.id, start, end, service_id), unit, population=population)
+    if channel is not None or verified_only:
+        population = None  # the sample-size check is for all of the unit's respondents
+    scope = Scope(unit.id, start, end, service_id, channel=channel, verified_only=verified_only)
+    results = compute_results(db.session, scope, unit, population=population)
     if as_json:
-        click.echo(json.dumps(results_json(results, unit, label), ensure_ascii=False, indent=2))
+        channels = channel_counts(db.session, scope)
+        click.echo(json.dumps(results_json(results, unit, label, channels), ensure_ascii=False, indent=2))
     else:
         click.echo(results_text(results, unit, label))
+
+
+@click.command("rebuild-rollups")
+@click.option("--unit", "unit_code", help="Only this unit (default: every unit).")
+@with_appcontext
+def rebuild_rollups_command(unit_code):
+    """Recompute the daily rollups that period results read from the raw answers."""
+    from skm.scoring.rollup import rebuild_rollups
+
+    unit_id = None
+    if unit_code:
+        try:
+            unit_id = unit_by_code(db.session, unit_code).id
+        except DomainError as exc:
+            fail(str(exc))
+    answer_rows, response_rows = rebuild_rollups(db.session, unit_id)
+    db.session.commit()
+    where = f"unit {unit_code}" if unit_code else "semua unit"
+    click.echo(f"Ringkasan harian dihitung ulang dari jawaban mentah ({where}): "
+               f"{integer_id(answer_rows)} baris nilai unsur, {integer_id(response_rows)} baris responden.")
 
 
 EXPORT_KINDS = ("responden.xlsx", "responden.csv", "hasil.xlsx", "pengolahan-data.xlsx", "templat.xlsx")

@@ -28,6 +28,7 @@ from skm.intake.tables import (
 )
 from skm.models import Answer, ImportBatch, Period, Response, Unit
 from skm.scoring.ikm import Scores, score, tallies_from_ratings
+from skm.scoring.rollup import apply_response_delta
 from skm.survey import fields
 from skm.survey.fields import FieldError
 from skm.survey.period_admin import closed_period_for
@@ -278,6 +279,8 @@ def commit_import(session: Session, unit: Unit, preview: ImportPreview, channel:
             assert service is not None, "new services were created above"
             data.service_id = service.id
     _insert_rows(session, unit, questionnaire, preview.rows, channel, batch.id, user_id)
+    # Bulk INSERTs bypass the session's rollup listeners: add the batch by hand.
+    apply_response_delta(session, Response.import_batch_id == batch.id, 1)
     return batch
 
 

@@ -26,6 +26,7 @@ from skm.models.publication import (
     PublishedSuggestion,
 )
 from skm.models.reports import ReportJob, ReportSetting, ReportText
+from skm.models.rollup import RollupAnswerDay, RollupResponseDay
 from skm.models.survey import (
     Answer,
     Element,
@@ -45,6 +46,9 @@ __all__ = [
     "FollowUpPlan", "FollowUpPriority", "FollowUpReminder", "ImportBatch", "KioskPinAttempt", "KioskSurvey", "LoginThrottle",
     "Period", "PeriodUnit", "PeriodUnitLog", "PUBLICATION_ACTIONS", "PublicationLog", "PublicationOptOut",
     "PublicationWithdrawal", "PublishedSuggestion", "Questionnaire", "ReportJob", "ReportSetting", "ReportText", "Response",
-    "Service", "StoredAlert", "SurveyTicket", "TicketAttempt", "Unit",
+    "RollupAnswerDay", "RollupResponseDay", "Service", "StoredAlert", "SurveyTicket", "TicketAttempt", "Unit",
     "User", "user_unit", "utcnow",
 ]
+
+# The session listeners that keep the daily rollups in step with every ORM write.
+import skm.scoring.rollup  # noqa: E402,F401  (after the models it imports)

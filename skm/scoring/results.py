@@ -1,6 +1,8 @@
 """Assemble a period's results from the database: one GROUP BY per figure.
 
-The SQL gives counts and sums; skm.scoring turns them into NRR and IKM exactly.
+The figures come from the daily rollups (skm.models.rollup, kept by skm.scoring.rollup), so
+a period costs O(days), not O(responses); the SQL gives counts and sums and skm.scoring
+turns them into NRR and IKM exactly.
 """
 from __future__ import annotations
 
@@ -12,7 +14,19 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from skm.models import CHANNELS, Answer, Element, Period, PeriodUnit, Questionnaire, Response, Service, Unit
+from skm.models import (
+    CHANNELS,
+    Answer,
+    Element,
+    Period,
+    PeriodUnit,
+    Questionnaire,
+    Response,
+    RollupAnswerDay,
+    RollupResponseDay,
+    Service,
+    Unit,
+)
 from skm.scoring.ikm import (
     Breakdown,
     ElementTally,
@@ -89,14 +103,31 @@ def _response_filter(scope: Scope, excluded_too: bool | None = None):
     return conds
 
 
+def _rollup_filter(table, scope: Scope, excluded_too: bool | None = None):
+    """_response_filter for a rollup table (RollupAnswerDay or RollupResponseDay)."""
+    include = scope.include_excluded if excluded_too is None else excluded_too
+    conds = [table.unit_id == scope.unit_id, table.day >= scope.start, table.day <= scope.end]
+    if scope.service_id is not None:
+        conds.append(table.service_key == scope.service_id)
+    if not include:
+        conds.append(table.excluded.is_(False))
+    if scope.channel is not None:
+        conds.append(table.channel == scope.channel)
+    if scope.verified_only:
+        conds.append(table.verified.is_(True))
+    return conds
+
+
 def channel_counts(session: Session, scope: Scope) -> dict[str, int]:
     """Counted responses per channel; every channel is a key (0 when none)."""
     counts = {channel: 0 for channel in CHANNELS}
+    R = RollupResponseDay
     rows = session.execute(
-        select(Response.channel, func.count()).where(*_response_filter(scope)).group_by(Response.channel)
+        select(R.channel, func.sum(R.n)).where(*_rollup_filter(R, scope), R.field == "questionnaire")
+        .group_by(R.channel)
     ).all()
     for channel, n in rows:
-        counts[channel] = int(n)
+        counts[channel] = int(n or 0)
     return counts
 
 
@@ -117,101 +148,89 @@ def parse_channel_filter(channel: Optional[str], verified: Optional[str]) -> tup
 
 def element_tallies(session: Session, scope: Scope) -> list[ElementTally]:
     """Count and sum of ratings per element code, over every questionnaire version."""
-    element_ids = session.scalars(
-        select(Element.id).join(Questionnaire).where(Questionnaire.unit_id == scope.unit_id)
-    ).all()
-    # Equality on (unit or service, excluded) and IN on element_id let both databases
-    # seek each element's date range in the covering index.
-    conds = [
-        Answer.element_id.in_(element_ids),
-        Answer.survey_date >= scope.start,
-        Answer.survey_date <= scope.end,
-    ]
-    if scope.service_id is not None:
-        conds.append(Answer.service_id == scope.service_id)
-    else:
-        conds.append(Answer.unit_id == scope.unit_id)
-    if not scope.include_excluded:
-        conds.append(Answer.excluded.is_(False))
-    if scope.channel is not None or scope.verified_only:
-        conds.append(Answer.response_id.in_(select(Response.id).where(*_response_filter(scope))))
+    R = RollupAnswerDay
+    sums = (
+        select(R.element_id.label("element_id"), func.sum(R.n).label("n"), func.sum(R.total).label("total"))
+        .where(*_rollup_filter(R, scope))
+        .group_by(R.element_id)
+        .having(func.sum(R.n) != 0)
+        .subquery()
+    )
     rows = session.execute(
-        select(Answer.element_id, func.count(), func.sum(Answer.rating))
-        .where(*conds)
-        .group_by(Answer.element_id)
+        select(sums.c.n, sums.c.total, Element.code, Element.name, Element.position, Element.question,
+               Questionnaire.version)
+        .join(Element, Element.id == sums.c.element_id)
+        .join(Questionnaire, Questionnaire.id == Element.questionnaire_id)
     ).all()
     if not rows:
         return []
-    elements = {
-        e.id: e
-        for e in session.scalars(
-            select(Element).join(Questionnaire).where(Element.id.in_([r[0] for r in rows]))
-        )
-    }
     # The same code in several versions is one element; its newest wording names it.
     merged: dict[str, list] = {}
-    for element_id, count, total in rows:
-        e = elements[element_id]
-        key = e.code
-        version = e.questionnaire.version
-        if key not in merged:
-            merged[key] = [e, version, 0, 0]
-        entry = merged[key]
+    for count, total, code, name, position, question, version in rows:
+        if code not in merged:
+            merged[code] = [(name, position, question), version, 0, 0]
+        entry = merged[code]
         if version > entry[1]:
-            entry[0], entry[1] = e, version
+            entry[0], entry[1] = (name, position, question), version
         entry[2] += int(count)
         entry[3] += int(total)
     tallies = [
-        ElementTally(code, e.name, count, total, position=e.position, question=e.question)
-        for code, (e, _v, count, total) in merged.items()
+        ElementTally(code, name, count, total, position=position, question=question)
+        for code, ((name, position, question), _v, count, total) in merged.items()
     ]
     return sorted(tallies, key=lambda t: (t.position, t.code))
 
 
 @dataclass
-class ResponseGroups:
-    """Response counts by every profile field at once: one scan of the period's rows."""
+class ResponseCounts:
+    """Respondents by every profile field at once, from the daily rollup."""
 
-    rows: list[tuple]  # (excluded, flagged, questionnaire_id, service_id, gender, education, occupation, age, n)
+    rows: list[tuple]  # (excluded, service_key, field, value, n)
 
-    def counted(self, include_excluded: bool):
-        return [r for r in self.rows if include_excluded or not r[0]]
+    def by(self, field_name: str, include_excluded: bool = False, per_service: bool = False) -> dict:
+        """value (None when not given) -> respondents; by service id instead when per_service."""
+        out: dict = {}
+        for excluded, service_key, name, value, n in self.rows:
+            if name != field_name or (excluded and not include_excluded):
+                continue
+            key = (service_key or None) if per_service else (value or None)
+            out[key] = out.get(key, 0) + n
+        return {k: v for k, v in out.items() if v}
 
     def total(self, include_excluded: bool = False) -> int:
-        return sum(r[-1] for r in self.counted(include_excluded))
-
-    def by(self, index: int, include_excluded: bool = False) -> dict:
-        out: dict = {}
-        for r in self.counted(include_excluded):
-            out[r[index]] = out.get(r[index], 0) + r[-1]
-        return out
+        return sum(self.by("questionnaire", include_excluded).values())
 
 
-def response_groups(session: Session, scope: Scope) -> ResponseGroups:
-    columns = (Response.excluded, Response.flagged, Response.questionnaire_id, Response.service_id,
-               Response.gender, Response.education, Response.occupation, Response.age)
+def response_counts(session: Session, scope: Scope, fields: Optional[tuple[str, ...]] = None) -> ResponseCounts:
+    """Excluded rows too; ResponseCounts.by leaves them out unless asked. `fields`: only these
+    response fields (default: all, for the profile breakdowns)."""
+    R = RollupResponseDay
+    columns = (R.excluded, R.service_key, R.field, R.value)
+    conds = _rollup_filter(R, scope, excluded_too=True)
+    if fields is not None:
+        conds.append(R.field.in_(fields))
     rows = session.execute(
-        select(*columns, func.count()).where(*_response_filter(scope, excluded_too=True)).group_by(*columns)
+        select(*columns, func.sum(R.n)).where(*conds).group_by(*columns).having(func.sum(R.n) != 0)
     ).all()
-    return ResponseGroups([tuple(r) for r in rows])
+    return ResponseCounts([(bool(e), int(sk), f, v, int(n)) for e, sk, f, v, n in rows])
 
 
 def profile_breakdowns(session: Session, scope: Scope, unit: Unit,
-                       groups: Optional[ResponseGroups] = None) -> dict[str, Breakdown]:
-    groups = groups or response_groups(session, scope)
+                       counts: Optional[ResponseCounts] = None) -> dict[str, Breakdown]:
+    counts = counts or response_counts(session, scope)
     include = scope.include_excluded
-    gender = groups.by(4, include)
-    education = groups.by(5, include)
-    occupation = groups.by(6, include)
-    ages = groups.by(7, include)
-    service_counts = groups.by(3, include)
+    gender = counts.by("gender", include)
+    education = counts.by("education", include)
+    occupation = counts.by("occupation", include)
+    ages = counts.by("age", include)
+    service_counts = counts.by("questionnaire", include, per_service=True)
 
     bounds = unit.age_band_bounds
     band_labels = age_band_labels(bounds)
     band_counts = [0] * len(bounds)
     unknown_age = 0
     for age, count in ages.items():
-        index = None if age is None else age_band_index(age, bounds)
+        index = None if age is None else age_band_index(int(age), bounds)
         if index is None:
             unknown_age += count
         else:
@@ -248,27 +267,24 @@ def period_population(session: Session, period: Period, unit_id: int) -> Optiona
 def compute_results(
     session: Session, scope: Scope, unit: Unit, population: Optional[int] = None, with_profile: bool = True
 ) -> Results:
-    """Everything a period's results show, in two aggregate queries."""
-    groups = response_groups(session, scope)
-    respondents = groups.total(scope.include_excluded)
+    """Everything a period's results show, in two aggregate queries over the daily rollups."""
+    counts = response_counts(session, scope, None if with_profile else ("questionnaire", "flag"))
+    respondents = counts.total(scope.include_excluded)
     scores = score(element_tallies(session, scope), respondents) if respondents else score([], 0)
     version_of = {}
-    questionnaire_ids = [q for q in groups.by(2, scope.include_excluded) if q is not None]
+    questionnaire_ids = [int(q) for q in counts.by("questionnaire", scope.include_excluded) if q is not None]
     if questionnaire_ids:
         version_of = dict(session.execute(
             select(Questionnaire.id, Questionnaire.version).where(Questionnaire.id.in_(questionnaire_ids))).all())
-    flagged_count = sum(r[-1] for r in groups.rows if r[1])
-    quarantined_count = 0
-    if flagged_count:  # a small extra query, only for periods with flagged responses
-        quarantined_count = session.scalar(select(func.count(Response.id)).where(
-            *_response_filter(scope, excluded_too=True), Response.flagged.is_(True),
-            Response.quarantined.is_(True))) or 0
+    flags = counts.by("flag", include_excluded=True)
+    flagged_count = flags.get("10", 0) + flags.get("11", 0)
+    quarantined_count = flags.get("11", 0)
     return Results(
         scope=scope,
         scores=scores,
-        profile=profile_breakdowns(session, scope, unit, groups) if with_profile else {},
+        profile=profile_breakdowns(session, scope, unit, counts) if with_profile else {},
         versions=sorted(version_of.values()),
-        excluded_count=sum(r[-1] for r in groups.rows if r[0]),
+        excluded_count=counts.total(include_excluded=True) - counts.total(include_excluded=False),
         flagged_count=flagged_count,
         quarantined_count=quarantined_count,
         sample=sample_status(population, respondents),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from skm.core.clock import utcnow
 from skm.core.errors import DomainError
 from skm.models import Answer, Questionnaire, Response, Unit
+from skm.scoring.rollup import apply_response_delta
 from skm.survey import fields
 from skm.survey.fields import FieldError
 from skm.survey.period_admin import PeriodClosed, closed_period_of_responses, refuse_if_closed
@@ -134,8 +135,12 @@ def set_excluded(session: Session, response_ids: list[int], excluded: bool) -> i
     refuse_closed_responses(
         session, response_ids,
         "Periode {period} sudah ditutup; jawaban di dalamnya tidak dapat dikecualikan atau dihitung kembali.")
+    session.flush()
+    # Bulk UPDATEs bypass the session's rollup listeners: move the rows by hand.
+    apply_response_delta(session, response_ids, -1)
     session.execute(update(Response).where(Response.id.in_(response_ids))
                     .values(excluded=excluded, quarantined=False))
     session.execute(update(Answer).where(Answer.response_id.in_(response_ids)).values(excluded=excluded))
+    apply_response_delta(session, response_ids, 1)
     session.flush()
     return len(response_ids)
