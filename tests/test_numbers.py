@@ -45,7 +45,7 @@ def world(app, db, no_csrf):
 def _good_values(world) -> dict:
     return {"unit_id": world.unit_a.id, "service_id": world.service_a.id, "period_id": world.period.id,
             "user_id": world.operator.id, "device_id": world.device_a, "job_id": world.job,
-            "kind": "hasil.xlsx", "size": "thumb", "code": world.unit_a.code,
+            "kind": "hasil.xlsx", "size": "thumb", "paper": "a4", "batch": "x", "ticket_id": 1, "code": world.unit_a.code,
             "response_id": world.response, **world.followup_a}
 
 

@@ -245,7 +245,7 @@ def test_kiosk_thank_you_screen_shows_one_item(app, db, world):
 
 def _public_rules(app):
     return [r for r in app.url_map.iter_rules()
-            if not r.endpoint.startswith(("admin.", "kiosk.", "online.")) and r.endpoint not in ("static", "root")]
+            if not r.endpoint.startswith(("admin.", "kiosk.", "online.", "qr.")) and r.endpoint not in ("static", "root")]
 
 
 def test_online_survey_of_a_unit_switched_off_shows_nothing_of_it(app, db, world, client):
@@ -256,8 +256,8 @@ def test_online_survey_of_a_unit_switched_off_shows_nothing_of_it(app, db, world
     hid = db.session.scalar(select(Unit).where(Unit.code == "HID"))
     hid.online_enabled = False
     db.session.commit()
-    values = {"code": ["HID", "hid"], "token": ["x" * 32], "step": ["el-U1"]}
-    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("online.") and "GET" in r.methods]
+    values = {"code": ["HID", "hid"], "token": ["x" * 32], "step": ["el-U1"], "kind": ["png", "svg"]}
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith(("online.", "qr.")) and "GET" in r.methods]
     assert len(rules) >= 4
     for rule in rules:
         args = sorted(rule.arguments)

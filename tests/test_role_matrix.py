@@ -76,6 +76,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("admin.data_questionnaire", "GET"): ALL,
     ("admin.data_template", "GET"): ALL,
     ("admin.data_export", "GET"): (A, M),
+    ("admin.data_export_job", "POST"): (A, M),
     ("admin.data_import_preview", "POST"): (A, M),
     ("admin.data_import_commit", "POST"): (A, M),
     # follow-up plans: managers edit, operators read, only admins reopen a final plan
