@@ -148,3 +148,24 @@ def page(browser):
 def artifacts():
     os.makedirs(ARTIFACTS, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def queue_consumer(app):
+    """The app's queue worker (skm.queue: the same Huey consumer `skm worker` runs), as threads
+    of this process for the length of a test; the worker process itself is tested in
+    test_queue_worker.py."""
+    import signal
+
+    from skm.queue import get_queue
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    consumer = get_queue(app).huey.create_consumer(workers=1, worker_type="thread", periodic=False,
+                                                   check_worker_health=False)
+    consumer.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

@@ -31,7 +31,7 @@ def _data(db):
     return unit, period
 
 
-def test_manager_generates_a_long_report_with_visible_progress(app, db, live_server, page, shots):
+def test_manager_generates_a_long_report_with_visible_progress(app, db, live_server, page, shots, queue_consumer):
     unit, period = _data(db)
     app.config["REPORT_SYNC_MAX_RESPONDENTS"] = 2
     errors = watch_page_errors(page)
