@@ -85,37 +85,32 @@ class Results:
         return highest_elements(self.scores.elements, n)
 
 
+def _scope_conditions(scope: Scope, include: bool, unit_id, day, service, excluded, channel, verified) -> list:
+    """What a Scope counts, over the columns of whichever table holds the rows (raw
+    responses or a daily rollup): one rule for both."""
+    conds = [unit_id == scope.unit_id, day >= scope.start, day <= scope.end]
+    if scope.service_id is not None:
+        conds.append(service == scope.service_id)
+    if not include:
+        conds.append(excluded.is_(False))
+    if scope.channel is not None:
+        conds.append(channel == scope.channel)
+    if scope.verified_only:
+        conds.append(verified)
+    return conds
+
+
 def _response_filter(scope: Scope, excluded_too: bool | None = None):
     include = scope.include_excluded if excluded_too is None else excluded_too
-    conds = [
-        Response.unit_id == scope.unit_id,
-        Response.survey_date >= scope.start,
-        Response.survey_date <= scope.end,
-    ]
-    if scope.service_id is not None:
-        conds.append(Response.service_id == scope.service_id)
-    if not include:
-        conds.append(Response.excluded.is_(False))
-    if scope.channel is not None:
-        conds.append(Response.channel == scope.channel)
-    if scope.verified_only:
-        conds.append(Response.ticket_id.is_not(None))
-    return conds
+    return _scope_conditions(scope, include, Response.unit_id, Response.survey_date, Response.service_id,
+                             Response.excluded, Response.channel, Response.ticket_id.is_not(None))
 
 
 def _rollup_filter(table, scope: Scope, excluded_too: bool | None = None):
     """_response_filter for a rollup table (RollupAnswerDay or RollupResponseDay)."""
     include = scope.include_excluded if excluded_too is None else excluded_too
-    conds = [table.unit_id == scope.unit_id, table.day >= scope.start, table.day <= scope.end]
-    if scope.service_id is not None:
-        conds.append(table.service_key == scope.service_id)
-    if not include:
-        conds.append(table.excluded.is_(False))
-    if scope.channel is not None:
-        conds.append(table.channel == scope.channel)
-    if scope.verified_only:
-        conds.append(table.verified.is_(True))
-    return conds
+    return _scope_conditions(scope, include, table.unit_id, table.day, table.service_key,
+                             table.excluded, table.channel, table.verified.is_(True))
 
 
 def channel_counts(session: Session, scope: Scope) -> dict[str, int]:
