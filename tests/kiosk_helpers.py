@@ -49,6 +49,12 @@ class _Client:
 
 
 class Tablet:
+    """A simulated kiosk tablet; tests.online_helpers.Phone is the same visitor on the
+    online channel (other addresses, its own cookies)."""
+
+    SURVEY_PREFIX = "/kiosk/s"
+    SEND_ACTION = "send"
+
     def __init__(self, client):
         self.client = _Client(client)
         self.csrf = None
@@ -87,11 +93,11 @@ class Tablet:
         data = dict(extra)
         if value is not None:
             data["value"] = value
-        return self.post(f"/kiosk/s/{self.token}/{step}", data, htmx=htmx)
+        return self.post(f"{self.SURVEY_PREFIX}/{self.token}/{step}", data, htmx=htmx)
 
     def send(self, saran="", htmx=True, token=None):
         data = {"value": saran, "send": "1"} if saran else {"skip": "1"}
-        return self.post(f"/kiosk/s/{token or self.token}/send", data, htmx=htmx)
+        return self.post(f"{self.SURVEY_PREFIX}/{token or self.token}/{self.SEND_ACTION}", data, htmx=htmx)
 
     def fill_all(self, unit, ratings, service_id=None, gender="P", age="34", education="S1",
                  occupation="SWASTA", htmx=True):
@@ -103,9 +109,13 @@ class Tablet:
         for _ in range(40):
             if self.kind == "saran":
                 return
+            self._check_step_screen()
             self.answer(self._current_step(), by_step[self._current_step()], htmx=htmx)
         raise AssertionError("never reached the saran screen")
 
+    def _check_step_screen(self):
+        """A hook: the online channel also checks that no refusal page came instead."""
+
     def _current_step(self):
-        m = re.search(r'action="/kiosk/s/[^/]+/([^"/]+)"', self.html)
+        m = re.search(rf'action="{self.SURVEY_PREFIX}/[^/]+/([^"/]+)"', self.html)
         return m.group(1)
